@@ -1,0 +1,1 @@
+"""Command-line entry points: ``pyredis-server`` (one node) and ``pyredis-cluster`` (the manager)."""

@@ -1,0 +1,1 @@
+"""The Redis Cluster core, sans-IO: no sockets, no asyncio, no clock (see DESIGN.md rule 1)."""

@@ -1,0 +1,1 @@
+"""RESP2/RESP3: request parsing (:mod:`.request`) and reply encoding (:mod:`.reply`)."""

@@ -1,0 +1,1 @@
+"""The asyncio shell: the Node (composition root), client connections, and later bus and replication links."""

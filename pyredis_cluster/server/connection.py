@@ -1,0 +1,385 @@
+"""One client connection: bytes in, commands run, replies out (Redis: networking.c + server.c
+``processCommand`` / ``call``).
+
+The hot path is :meth:`Client.data_received`: parse everything that arrived (hiredis, see
+:mod:`..protocol.request`), run each command, and write all the replies of that read with a single
+``transport.write``.  Everything unusual -- MULTI, AUTH pending, pub/sub mode in RESP2, cluster
+routing, MONITOR, CLIENT PAUSE, a blocked client -- is behind one flag test (``self.slow``), so a
+plain GET pays for none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+from .. import errors
+from ..commands import table
+from ..errors import CommandError
+from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
+from ..protocol.request import RequestParser
+
+_lookup = table._LOOKUP
+
+# CLIENT REPLY modes
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+
+
+class Client(asyncio.Protocol):
+    def __init__(self, node):
+        self.node = node
+        self.id = node.next_client_id()
+        self.transport = None
+        self.parser = RequestParser(node.config["proto-max-bulk-len"])
+        self.db = node.dbs[0]
+        self.resp3 = False
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.addr = "?"
+        self.laddr = "?"
+        self.fd = -1
+        self.ctime = time.time()
+        self.last_interaction = time.monotonic()
+        self.user = "default"
+        self.authenticated = not node.requires_auth()
+        self.closing = False
+        self.close_after_reply = False
+        # state that forces the slow path
+        self.multi = None  # list of queued (cmd, argv) inside MULTI, else None
+        self.multi_error = False
+        self.watched = None  # {(db_id, key)} for WATCH
+        self.dirty_cas = False  # a watched key was touched
+        self.channels: set = set()
+        self.patterns: set = set()
+        self.shard_channels: set = set()
+        self.monitor = False
+        self.reply_mode = REPLY_ON
+        self.readonly = False  # READONLY (cluster replicas)
+        self.asking = False  # ASKING (cluster)
+        self.blocked = None  # what the client waits for (blocking commands)
+        self.paused_queue: deque = deque()  # commands parsed while blocked / paused
+        self.is_master = False  # the replication link from our master
+        self.flags = ""
+        self.last_cmd = "NULL"
+        self.out: list = []
+        self.slow = True
+        self.update_slow()
+        self.tot_net_in = 0
+        self.tot_net_out = 0
+        self.tot_cmds = 0
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def update_slow(self) -> None:
+        """Recompute whether commands must take the slow path (call after changing any state it
+        depends on)."""
+        self.slow = bool(
+            self.multi is not None
+            or not self.authenticated
+            or (self.channels or self.patterns or self.shard_channels) and not self.resp3
+            or self.node.cluster is not None
+            or self.node.monitors
+            or self.node.pause_until
+            or self.blocked is not None
+            or self.paused_queue
+            or self.reply_mode != REPLY_ON
+            or self.closing
+            or self.close_after_reply
+        )
+
+    @property
+    def subscriptions(self) -> int:
+        return len(self.channels) + len(self.patterns)
+
+    def select(self, db_id: int) -> None:
+        self.db = self.node.dbs[db_id]
+
+    # -- asyncio.Protocol -------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        self.addr = _fmt_addr(peer)
+        self.laddr = _fmt_addr(local)
+        if sock is not None:
+            self.fd = sock.fileno()
+        node = self.node
+        if len(node.clients) >= node.config["maxclients"]:
+            node.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.close()
+            self.closing = True
+            return
+        if node.protected_mode_refuses(peer):
+            transport.write(error_bytes(PROTECTED_MODE_MESSAGE))
+            transport.close()
+            self.closing = True
+            return
+        node.clients[self.id] = self
+        node.stats.total_connections_received += 1
+        self.update_slow()
+
+    def connection_lost(self, exc) -> None:
+        self.closing = True
+        self.node.client_gone(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.tot_net_in += len(data)
+        self.last_interaction = time.monotonic()
+        cmds, err = self.parser.feed(data)
+        if cmds:
+            if self.paused_queue or self.blocked is not None:
+                self.paused_queue.extend(cmds)
+            else:
+                self.run_commands(cmds)
+        if err is not None:
+            self.node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
+            self.out.append(error_bytes("ERR " + err))
+            self.close_after_reply = True
+        elif self.parser.pending > self.node.config["client-query-buffer-limit"]:
+            self.node.log.warning("Closing client that reached max query buffer length: %s" % self.describe())
+            self.close_after_reply = True
+        self.flush()
+
+    def flush(self) -> None:
+        out = self.out
+        if out:
+            data = b"".join(out) if len(out) > 1 else out[0]
+            out.clear()
+            self.tot_net_out += len(data)
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(data)
+        if self.close_after_reply and self.transport is not None:
+            self.transport.close()
+
+    def send_push(self, data: bytes) -> None:
+        """Write an out-of-band message (pub/sub, monitor) now."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.tot_net_out += len(data)
+            self.transport.write(data)
+
+    # -- running commands ---------------------------------------------------------------------
+
+    def run_commands(self, cmds) -> None:
+        """Run parsed commands in order, appending their replies to ``self.out``."""
+        out = self.out
+        resp3 = self.resp3
+        stats = self.node.stats
+        done = 0
+        for i, argv in enumerate(cmds):
+            if self.slow:
+                self.execute_slow(argv)
+                if self.blocked is not None or self.node.pause_until and self.paused_queue:
+                    # stop here; the rest waits until the client is unblocked
+                    self.paused_queue.extend(cmds[i + 1:])
+                    break
+                resp3 = self.resp3
+                continue
+            cmd = _lookup.get(argv[0])
+            if cmd is None or cmd.subcommands:
+                self.execute_slow(argv)
+                resp3 = self.resp3
+                continue
+            n = len(argv)
+            ar = cmd.arity
+            if (ar > 0 and n != ar) or n < -ar:
+                out.append(error_bytes(errors.wrong_arity(cmd.name)))
+                cmd.rejected_calls += 1
+                stats.error(errors.wrong_arity(cmd.name))
+                continue
+            try:
+                r = cmd.handler(self, argv)
+            except CommandError as e:
+                out.append(error_bytes(e.message))
+                cmd.failed_calls += 1
+                stats.error(e.message)
+                r = NO_REPLY
+            except Exception as e:  # a bug must not take the server down: report it like Redis would
+                r = NO_REPLY
+                self._internal_error(cmd, argv, e)
+            cmd.calls += 1
+            done += 1
+            self.last_cmd = cmd.name
+            t = type(r)
+            if t is Raw:
+                out.append(r)
+            elif t is bytes:
+                out.append(b"$%d\r\n%s\r\n" % (len(r), r))
+            elif t is int:
+                out.append(b":%d\r\n" % r)
+            else:
+                out.append(encode(r, resp3))
+        stats.commands += done
+
+    def execute_slow(self, argv) -> None:
+        """Everything processCommand checks before ``call``, in Redis's order."""
+        node = self.node
+        out = self.out
+        node.stats.commands_slow += 1
+        try:
+            cmd = table.resolve(argv)
+        except CommandError as e:
+            node.stats.error(e.message)
+            if self.multi is not None:
+                self.multi_error = True
+            if isinstance(argv[0], bytes) and (c := table.lookup(argv[0])) is not None:
+                c.rejected_calls += 1
+            out.append(error_bytes(e.message))
+            return
+        except (TypeError, AttributeError):
+            out.append(error_bytes("ERR Protocol error: expected '$', got ':'"))
+            self.close_after_reply = True
+            return
+        name = cmd.name
+        base = cmd.parent.name if cmd.parent is not None else name
+        try:
+            if not self.authenticated and "no_auth" not in cmd.flags:
+                raise CommandError(errors.NOAUTH)
+            if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and base not in (
+                "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe",
+                "quit", "reset",
+            ):
+                raise CommandError(
+                    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                    "allowed in this context" % name
+                )
+            if node.cluster is not None and not self.is_master:
+                redirect = node.cluster_route(self, cmd, argv)
+                if redirect is not None:
+                    raise CommandError(redirect)
+            if self.multi is not None and base not in ("exec", "discard", "multi", "watch", "quit", "reset"):
+                if "no_multi" in cmd.flags:
+                    raise CommandError("ERR Command not allowed inside a transaction")
+                self.multi.append((cmd, argv))
+                out.append(QUEUED)
+                return
+        except CommandError as e:
+            cmd.rejected_calls += 1
+            node.stats.error(e.message)
+            if self.multi is not None:
+                self.multi_error = True
+            out.append(error_bytes(e.message))
+            return
+        self.call(cmd, argv)
+
+    def call(self, cmd, argv) -> None:
+        """Redis's ``call()``: run the command, count it, feed MONITOR, and queue its reply."""
+        node = self.node
+        if node.monitors and "skip_monitor" not in cmd.flags and (cmd.parent is None or
+                                                                   "skip_monitor" not in cmd.parent.flags):
+            node.feed_monitors(self, argv)
+        try:
+            r = cmd.handler(self, argv)
+        except CommandError as e:
+            cmd.failed_calls += 1
+            node.stats.error(e.message)
+            r = None
+            self._reply(error_bytes(e.message))
+        except Exception as e:
+            self._internal_error(cmd, argv, e)
+        else:
+            if r is not NO_REPLY:
+                self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
+        cmd.calls += 1
+        self.last_cmd = cmd.name
+        node.stats.commands += 1
+
+    def _reply(self, data: bytes) -> None:
+        mode = self.reply_mode
+        if mode == REPLY_ON:
+            self.out.append(data)
+        elif mode == REPLY_SKIP_NEXT:
+            self.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+            self.update_slow()
+
+    def _internal_error(self, cmd, argv, exc) -> None:
+        self.node.log.warning("Internal error running %r: %r" % (argv[:3], exc))
+        if self.node.log.debug_enabled:
+            import traceback
+
+            traceback.print_exc()
+        self.out.append(error_bytes("ERR internal error: %s" % type(exc).__name__))
+
+    def resume(self) -> None:
+        """Run the commands that waited while the client was blocked or paused."""
+        while self.paused_queue and self.blocked is None and not self.node.pause_until:
+            argv = self.paused_queue.popleft()
+            if self.slow:
+                self.execute_slow(argv)
+            else:
+                self.run_commands([argv])
+        self.update_slow()
+        self.flush()
+
+    # -- introspection ---------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """One CLIENT LIST line (without the newline)."""
+        now = time.time()
+        flags = ""
+        if self.is_master:
+            flags += "M"
+        if self.monitor:
+            flags += "O"
+        if self.channels or self.patterns or self.shard_channels:
+            flags += "P"
+        if self.multi is not None:
+            flags += "x"
+        if self.blocked is not None:
+            flags += "b"
+        if self.dirty_cas:
+            flags += "d"
+        if self.close_after_reply:
+            flags += "c"
+        if self.readonly:
+            flags += "r"
+        flags = flags or "N"
+        qbuf = self.parser.pending
+        return (
+            "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d "
+            "multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=0 oll=0 omem=0 tot-mem=%d "
+            "events=r cmd=%s user=%s redir=-1 resp=%d"
+            % (
+                self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
+                int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
+                len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
+                qbuf, 0 if qbuf == 0 else 20474, 0, 1024, 0, 22272 + qbuf, self.last_cmd, self.user,
+                3 if self.resp3 else 2,
+            )
+        )
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+PROTECTED_MODE_MESSAGE = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
+    "the default user. In this mode connections are only accepted from the loopback interface. If you want to "
+    "connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
+    "protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+    "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+    "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and setting the protected "
+    "mode option to 'no', and then restarting the server. 3) If you started the server manually just for "
+    "testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the "
+    "default user. NOTE: You only need to do one of the above things in order for the server to start "
+    "accepting connections from the outside."
+)
+
+
+def _fmt_addr(addr) -> str:
+    if not addr:
+        return "?"
+    if isinstance(addr, tuple):
+        host = addr[0]
+        if ":" in host:
+            return "%s:%d" % (host, addr[1])  # Redis prints IPv6 without brackets in CLIENT LIST
+        return "%s:%d" % (host, addr[1])
+    return str(addr)

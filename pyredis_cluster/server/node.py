@@ -1,0 +1,322 @@
+"""The Node: one Redis server -- its settings, databases, clients, listeners and cron.
+
+It is the composition root of DESIGN.md: it owns the keyspace (``store``), hands each connection a
+:class:`~.connection.Client`, and runs ``serverCron`` ten times a second (active expiry, client
+timeouts, instantaneous metrics).  Several Nodes can live in one process: nothing here is global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import os
+import random
+import signal
+import socket
+import time
+
+from .. import commands  # noqa: F401  (registers every command family)
+from ..config import REDIS_VERSION, Config
+from ..store.keyspace import Database, now_ms
+from .connection import Client
+from .log import Log
+
+STATS_METRIC_SAMPLES = 16  # server.h: samples for instantaneous metrics
+
+
+class Stats:
+    """Counters shown by INFO stats (Redis: server.stat_*)."""
+
+    def __init__(self):
+        self.total_connections_received = 0
+        self.commands = 0
+        self.commands_slow = 0
+        self.rejected_connections = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.errorstats: dict = {}  # error code -> count
+        self.total_error_replies = 0
+        self.ops_samples = [0] * STATS_METRIC_SAMPLES
+        self.ops_idx = 0
+        self.ops_last = (time.monotonic(), 0)
+
+    def error(self, message: str) -> None:
+        self.total_error_replies += 1
+        code = message.split(" ", 1)[0]
+        self.errorstats[code] = self.errorstats.get(code, 0) + 1
+
+    def reset(self) -> None:
+        keep = self.ops_samples
+        self.__init__()
+        self.ops_samples = keep
+
+    def sample_ops(self) -> None:
+        """trackInstantaneousMetric for ops/sec."""
+        now = time.monotonic()
+        t0, c0 = self.ops_last
+        dt = now - t0
+        if dt > 0:
+            self.ops_samples[self.ops_idx] = int((self.commands - c0) / dt)
+            self.ops_idx = (self.ops_idx + 1) % STATS_METRIC_SAMPLES
+        self.ops_last = (now, self.commands)
+
+    @property
+    def instantaneous_ops(self) -> int:
+        return sum(self.ops_samples) // STATS_METRIC_SAMPLES
+
+
+class Node:
+    def __init__(self, config: Config | None = None):
+        self.config = config or Config()
+        cfg = self.config
+        self.log = Log(cfg["loglevel"], cfg["logfile"])
+        self.run_id = binascii.hexlify(os.urandom(20)).decode()
+        self.rng = random.Random()
+        self.cluster_enabled = cfg["cluster-enabled"]
+        ndb = 1 if self.cluster_enabled else cfg["databases"]
+        self.dbs = [Database(i, self.cluster_enabled, self.rng) for i in range(ndb)]
+        for db in self.dbs:
+            db.on_modified = self.signal_modified
+        self.cluster = None  # ClusterState, once the cluster bus exists (cluster issue)
+        self.clients: dict = {}
+        self._next_client_id = 0
+        self.monitors: list = []
+        self.pause_until = 0.0  # CLIENT PAUSE deadline (monotonic), 0 when not paused
+        self.pause_writes_only = False
+        self.stats = Stats()
+        self.dirty = 0  # changes since the last save (server.dirty)
+        self.lastsave = int(time.time())
+        self.start_time = time.time()
+        self.active_expire_enabled = True
+        self.watched_keys: dict = {}  # (db id, key) -> set of clients (transactions issue)
+        self.servers: list = []
+        self.cron_loops = 0
+        self.shutdown_event: asyncio.Event | None = None
+        self.port = cfg["port"]
+        self.loop = None
+        self.config.on_change = self._config_changed
+        self.tcp_port = None
+
+    # -- helpers used by connections and commands -------------------------------------------------
+
+    def next_client_id(self) -> int:
+        self._next_client_id += 1
+        return self._next_client_id
+
+    def requires_auth(self) -> bool:
+        return bool(self.config["requirepass"])
+
+    def protected_mode_refuses(self, peer) -> bool:
+        if not self.config["protected-mode"] or self.config["requirepass"]:
+            return False
+        if not isinstance(peer, tuple):
+            return False  # unix socket
+        host = peer[0]
+        return not (host.startswith("127.") or host == "::1" or host.startswith("::ffff:127."))
+
+    def signal_modified(self, db, key) -> None:
+        """signalModifiedKey: count the change and invalidate WATCHes on the key."""
+        self.dirty += 1
+        if self.watched_keys:
+            watchers = self.watched_keys.get((db.id, key))
+            if watchers:
+                for c in watchers:
+                    c.dirty_cas = True
+
+    def client_gone(self, client) -> None:
+        self.clients.pop(client.id, None)
+        if client.monitor and client in self.monitors:
+            self.monitors.remove(client)
+            self._refresh_slow()
+        for hook in self.client_gone_hooks:
+            hook(client)
+
+    client_gone_hooks: list = []
+
+    def _refresh_slow(self) -> None:
+        for c in self.clients.values():
+            c.update_slow()
+
+    def feed_monitors(self, client, argv) -> None:
+        """replicationFeedMonitors: ``+<time> [<db> <addr>] "arg" ...``"""
+        now = time.time()
+        line = b"+%.6f [%d %s] %s\r\n" % (
+            now, client.db.id, client.addr.encode(), b" ".join(b'"%s"' % repr_bytes(a) for a in argv)
+        )
+        for m in list(self.monitors):
+            m.send_push(line)
+
+    def cluster_route(self, client, cmd, argv):
+        """The routing gate (cluster issue): return an error text to redirect, or None to serve."""
+        return None
+
+    def pause_clients(self, seconds: float, writes_only: bool) -> None:
+        self.pause_until = time.monotonic() + seconds
+        self.pause_writes_only = writes_only
+        self._refresh_slow()
+
+    def unpause_clients(self) -> None:
+        self.pause_until = 0.0
+        self._refresh_slow()
+        for c in list(self.clients.values()):
+            if c.paused_queue:
+                c.resume()
+
+    def _config_changed(self, name, old, new) -> None:
+        if name == "loglevel":
+            self.log.set_level(new)
+        elif name == "proto-max-bulk-len":
+            for c in self.clients.values():
+                c.parser.max_bulk_len = new
+        elif name == "requirepass":
+            pass
+
+    # -- serverCron -------------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        """serverCron at ``hz`` times a second."""
+        self.cron_loops += 1
+        if self.active_expire_enabled:
+            self.active_expire_cycle()
+        self.stats.sample_ops()
+        if self.pause_until and time.monotonic() >= self.pause_until:
+            self.unpause_clients()
+        timeout = self.config["timeout"]
+        if timeout and self.cron_loops % 10 == 0:
+            limit = time.monotonic() - timeout
+            for c in list(self.clients.values()):
+                if (c.last_interaction < limit and not c.is_master and c.blocked is None
+                        and not (c.channels or c.patterns or c.shard_channels) and not c.monitor):
+                    self.log.verbose("Closing idle client")
+                    c.close()
+        for hook in self.cron_hooks:
+            hook()
+
+    cron_hooks: list = []
+
+    def active_expire_cycle(self) -> None:
+        hz = max(1, self.config["hz"])
+        budget = 0.25 / hz  # ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25 % of each cron period
+        deadline = time.monotonic() + budget
+        now = now_ms()
+        for db in self.dbs:
+            if db.expires:
+                db.active_expire_cycle(now, deadline)
+
+    async def _cron_loop(self) -> None:
+        while True:
+            hz = max(1, min(500, self.config["hz"]))
+            await asyncio.sleep(1.0 / hz)
+            try:
+                self.cron()
+            except Exception as e:  # never let the cron die
+                self.log.warning("cron error: %r" % (e,))
+
+    # -- start and stop ----------------------------------------------------------------------------
+
+    def bind_addresses(self) -> list:
+        addrs = []
+        for a in self.config["bind"].split():
+            if a.startswith("-"):
+                a = a[1:]  # "-::1": optional address
+            if a == "*":
+                a = "0.0.0.0"
+            addrs.append(a)
+        return addrs or ["127.0.0.1"]
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.shutdown_event = asyncio.Event()
+        port = self.config["port"]
+        backlog = self.config["tcp-backlog"]
+        for addr in self.bind_addresses():
+            try:
+                server = await self.loop.create_server(
+                    lambda: Client(self), addr, port, backlog=backlog, reuse_address=True,
+                )
+            except OSError as e:
+                optional = any(b.startswith("-") and b[1:] == addr for b in self.config["bind"].split())
+                if optional:
+                    continue
+                self.log.warning("Warning: Could not create server TCP listening socket %s:%d: %s"
+                                 % (addr, port, e.strerror))
+                raise
+            for sock in server.sockets:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if port == 0 and self.tcp_port is None:
+                self.tcp_port = server.sockets[0].getsockname()[1]
+            self.servers.append(server)
+        if self.tcp_port is None:
+            self.tcp_port = port
+        self.port = self.tcp_port
+        self._cron_task = self.loop.create_task(self._cron_loop())
+        for hook in self.start_hooks:
+            await hook(self)
+        self.log.notice("Server initialized")
+        self.log.notice("Ready to accept connections tcp")
+
+    start_hooks: list = []
+
+    def request_shutdown(self) -> None:
+        if self.shutdown_event is not None:
+            self.shutdown_event.set()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await self.shutdown_event.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        for s in self.servers:
+            s.close()
+        for c in list(self.clients.values()):
+            c.close()
+        if getattr(self, "_cron_task", None) is not None:
+            self._cron_task.cancel()
+        for hook in self.stop_hooks:
+            await hook(self)
+
+    stop_hooks: list = []
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig) -> None:
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        self.log.warning("Received %s scheduling shutdown..." % name)
+        self.request_shutdown()
+
+    @property
+    def uptime(self) -> float:
+        return time.time() - self.start_time
+
+    @property
+    def version(self) -> str:
+        return REDIS_VERSION
+
+
+def repr_bytes(s: bytes) -> bytes:
+    """sdscatrepr without the quotes: printable bytes as they are, escapes for the rest."""
+    out = bytearray()
+    for c in s:
+        if c == 92 or c == 34:
+            out += b"\\" + bytes((c,))
+        elif c == 10:
+            out += b"\\n"
+        elif c == 13:
+            out += b"\\r"
+        elif c == 9:
+            out += b"\\t"
+        elif c == 7:
+            out += b"\\a"
+        elif c == 8:
+            out += b"\\b"
+        elif 32 <= c < 127:
+            out.append(c)
+        else:
+            out += b"\\x%02x" % c
+    return bytes(out)

@@ -1,0 +1,68 @@
+"""Value types held by the keyspace.
+
+Strings are stored as plain ``bytes`` (the common case costs nothing) or ``bytearray`` once they have
+been modified in place (APPEND, SETRANGE, SETBIT): exactly when Redis's value stops being ``embstr``
+/ ``int`` and becomes ``raw``.  Containers are thin subclasses of Python's own types, so that a value's
+Redis type is one ``type(v)`` lookup away.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class ListValue(deque):
+    __slots__ = ()
+
+
+class HashValue(dict):
+    __slots__ = ()
+
+
+class SetValue(set):
+    __slots__ = ()
+
+
+class ZSetValue:
+    """A sorted set: ``dict`` member -> score plus an ordered index (filled in by the zset module)."""
+
+    __slots__ = ("scores", "index")
+
+    def __init__(self):
+        self.scores: dict = {}
+        self.index = None
+
+    def __len__(self):
+        return len(self.scores)
+
+
+TYPE_NAMES = {
+    bytes: b"string",
+    bytearray: b"string",
+    ListValue: b"list",
+    HashValue: b"hash",
+    SetValue: b"set",
+    ZSetValue: b"zset",
+}
+
+
+def type_name(value) -> bytes:
+    return TYPE_NAMES.get(type(value), b"none")
+
+
+EMBSTR_SIZE_LIMIT = 44  # object.c: OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+
+
+def string_encoding(value) -> bytes:
+    """OBJECT ENCODING of a string (object.c ``tryObjectEncoding``)."""
+    if type(value) is bytearray:
+        return b"raw"
+    if len(value) <= 20:
+        try:
+            n = int(value)
+        except ValueError:
+            pass
+        else:
+            if (str(n).encode() == value) and -(2**63) <= n < 2**63:
+                return b"int"
+    return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"

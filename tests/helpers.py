@@ -1,0 +1,212 @@
+"""Test helpers: start real servers (ours and Debian's redis-server) on free loopback ports, and a raw
+RESP client that returns reply *bytes*, so replies can be compared byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 whose +10000 (cluster bus) is free as well."""
+    for _ in range(200):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port + 10000 > 65535:
+            continue
+        b = socket.socket()
+        try:
+            b.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        finally:
+            b.close()
+        return port
+    raise RuntimeError("no free port")
+
+
+def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0, proc=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("server exited with code %s" % proc.returncode)
+        try:
+            with socket.create_connection((host, port), timeout=0.2) as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                s.settimeout(1.0)
+                if s.recv(100):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError("port %d did not open" % port)
+
+
+class ServerProcess:
+    """A server process we started; always stopped by its PID."""
+
+    def __init__(self, kind: str, port: int, args: list, workdir: str, proc: subprocess.Popen):
+        self.kind = kind
+        self.port = port
+        self.args = args
+        self.workdir = workdir
+        self.proc = proc
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, sig)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        try:
+            with open(os.path.join(self.workdir, "server.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def start_server(kind: str = "ours", port: int | None = None, args: list | None = None,
+                 workdir: str | None = None, config_file: str | None = None, wait: bool = True) -> ServerProcess:
+    """Start ``pyredis-server`` (kind="ours") or Debian's ``redis-server`` (kind="redis")."""
+    port = port or free_port()
+    workdir = workdir or tempfile.mkdtemp(prefix="pyredis-test-")
+    base = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", workdir]
+    if kind == "ours":
+        cmd = [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
+    else:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        cmd = [exe]
+    if config_file:
+        cmd.append(config_file)
+    cmd += base + list(args or [])
+    log = open(os.path.join(workdir, "server.log"), "w")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    srv = ServerProcess(kind, port, cmd, workdir, proc)
+    if wait:
+        try:
+            wait_for_port(port, proc=proc)
+        except Exception:
+            srv.stop()
+            raise RuntimeError("server failed to start:\n" + srv.log())
+    return srv
+
+
+def encode_command(*args) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, (int, float)):
+            a = str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+class RawClient:
+    """Sends commands and returns the exact bytes of each reply."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def call(self, *args) -> bytes:
+        self.sock.sendall(encode_command(*args))
+        return self.read_reply()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed")
+        self.buf += chunk
+
+    def _line(self, pos: int) -> int:
+        while True:
+            i = self.buf.find(b"\r\n", pos)
+            if i >= 0:
+                return i
+            self._fill()
+
+    def _skip(self, pos: int) -> int:
+        """Return the end offset of the reply starting at ``pos`` (reading more as needed)."""
+        while len(self.buf) <= pos:
+            self._fill()
+        t = self.buf[pos:pos + 1]
+        nl = self._line(pos)
+        head = self.buf[pos + 1:nl]
+        end = nl + 2
+        if t in (b"$", b"=", b"!"):
+            n = int(head)
+            if n < 0:
+                return end
+            while len(self.buf) < end + n + 2:
+                self._fill()
+            return end + n + 2
+        if t in (b"*", b"~", b">"):
+            n = int(head)
+            for _ in range(max(n, 0)):
+                end = self._skip(end)
+            return end
+        if t == b"%" or t == b"|":
+            n = int(head)
+            for _ in range(2 * n):
+                end = self._skip(end)
+            return end
+        return end  # + - : _ , # (
+
+    def read_reply(self) -> bytes:
+        end = self._skip(0)
+        out, self.buf = self.buf[:end], self.buf[end:]
+        return out
+
+    def read_until_close(self, timeout: float = 5.0) -> bytes:
+        """Everything the server sends until it closes the connection."""
+        self.sock.settimeout(timeout)
+        data = self.buf
+        self.buf = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
