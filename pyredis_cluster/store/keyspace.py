@@ -35,7 +35,7 @@ def now_ms() -> int:
 class Database:
     __slots__ = (
         "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
-        "expired_keys", "rng",
+        "expired_keys", "rng", "hits", "misses",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -50,6 +50,8 @@ class Database:
         self.avg_ttl = 0
         self.expired_keys = 0  # stat_expiredkeys
         self.rng = rng or random.Random()
+        self.hits = 0  # keyspace_hits / keyspace_misses of INFO stats
+        self.misses = 0
 
     def __len__(self):
         return len(self.data)
@@ -64,6 +66,20 @@ class Database:
             if when is not None and when <= (now or now_ms()):
                 self.expire_now(key)
                 return None
+        return v
+
+    def lookup_read(self, key: bytes):
+        """lookupKeyRead: like :meth:`lookup`, and counted in keyspace_hits / keyspace_misses."""
+        v = self.data.get(key)
+        if v is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms():
+                self.expire_now(key)
+                v = None
+        if v is None:
+            self.misses += 1
+        else:
+            self.hits += 1
         return v
 
     def exists(self, key: bytes) -> bool:
