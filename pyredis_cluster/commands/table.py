@@ -132,7 +132,8 @@ class Command:
                 self.first_key, self.last_key, self.key_step, SetReply(), SetReply(), SetReply(), [],
             ]
         entry = _tree_to_reply(meta["info"])
-        entry[9] = [sub.info for sub in self.subcommands.values()]
+        if self.subcommands:  # Redis: an array of the subcommands, or an empty *set* when none
+            entry[9] = [sub.info for sub in self.subcommands.values()]
         return entry
 
     @property

@@ -25,6 +25,10 @@ import hiredis
 PROTO_INLINE_MAX_SIZE = 64 * 1024  # server.h: max size of inline reads / count lines
 INT_MAX = 2**31 - 1
 
+# hiredis allocates an array as soon as it reads its header: a hostile "*3000000000" would cost GBs.
+# Chunks announcing a million elements or more (or anything odd-looking) take the exact path instead.
+_BIG_COUNT = re.compile(rb"\*[^\r]{7}")
+
 # string2ll (util.c) is strict: optional '-', no '+', no spaces, no leading zeros.
 _STRICT_INT = re.compile(rb"-?(?:0|[1-9][0-9]{0,18})\Z")
 
@@ -60,7 +64,13 @@ class RequestParser:
         return len(self._buf)
 
     def feed(self, data: bytes):
-        if self._buf or self._multibulk or self.auth_required or (self._at_boundary and data[:1] != b"*"):
+        if (
+            self._buf
+            or self._multibulk
+            or self.auth_required
+            or (self._at_boundary and data[:1] != b"*")
+            or _BIG_COUNT.search(data) is not None
+        ):
             self._buf += data
             return self._parse_exact()
         reader = self._reader
@@ -75,12 +85,15 @@ class RequestParser:
                     if cmd is None:  # '*-1': Redis skips an empty request too
                         continue
                     raise ValueError(cmd)
+                for arg in cmd:  # nested arrays, integers, nils: Redis says "expected '$'"
+                    if type(arg) is not bytes:
+                        raise ValueError(arg)
                 if cmd:
                     commands.append(cmd)
         except Exception:
             # Input Redis reads differently than hiredis (an inline command after a multibulk one,
             # a bad type byte ...): hand the rest of the chunk to the exact parser.
-            return self._to_exact(data, commands, always_error=True)
+            return self._to_exact(data, commands)
         if commands and not reader.has_data() and _ends_with(data, commands[-1]):
             self._at_boundary = True
             return commands, None
@@ -90,7 +103,7 @@ class RequestParser:
             return self._to_exact(data, commands)
         return commands, None  # still inside a command hiredis began earlier
 
-    def _to_exact(self, data: bytes, commands: list, always_error: bool = False):
+    def _to_exact(self, data: bytes, commands: list):
         self._reader = hiredis.Reader()
         used = 0
         if self._at_boundary:
@@ -104,9 +117,6 @@ class RequestParser:
         self._buf += data[used:]
         more, err = self._parse_exact()
         commands.extend(more)
-        if always_error and err is None and self._buf:
-            err = "Protocol error: invalid multibulk length"
-            self._buf.clear()
         return commands, err
 
     # -- the exact path: networking.c ------------------------------------------------------------

@@ -167,7 +167,6 @@ class Client(asyncio.Protocol):
     def run_commands(self, cmds) -> None:
         """Run parsed commands in order, appending their replies to ``self.out``."""
         out = self.out
-        resp3 = self.resp3
         stats = self.node.stats
         done = 0
         for i, argv in enumerate(cmds):
@@ -177,12 +176,10 @@ class Client(asyncio.Protocol):
                     # stop here; the rest waits until the client is unblocked
                     self.paused_queue.extend(cmds[i + 1:])
                     break
-                resp3 = self.resp3
                 continue
             cmd = _lookup.get(argv[0])
             if cmd is None or cmd.subcommands:
                 self.execute_slow(argv)
-                resp3 = self.resp3
                 continue
             n = len(argv)
             ar = cmd.arity
@@ -212,7 +209,7 @@ class Client(asyncio.Protocol):
             elif t is int:
                 out.append(b":%d\r\n" % r)
             else:
-                out.append(encode(r, resp3))
+                out.append(encode(r, self.resp3))
         stats.commands += done
 
     def execute_slow(self, argv) -> None:
