@@ -66,3 +66,18 @@ def string_encoding(value) -> bytes:
             if (str(n).encode() == value) and -(2**63) <= n < 2**63:
                 return b"int"
     return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
+
+
+# OBJECT ENCODING for every type: each type module registers ``fn(value, config) -> bytes`` here
+# (hashes: listpack/hashtable, sets: intset/hashtable, zsets: listpack/skiplist; lists are always
+# quicklist in Redis 7.0).
+ENCODINGS: dict = {
+    bytes: lambda v, config: string_encoding(v),
+    bytearray: lambda v, config: b"raw",
+    ListValue: lambda v, config: b"quicklist",
+}
+
+
+def object_encoding(value, config=None) -> bytes:
+    fn = ENCODINGS.get(type(value))
+    return fn(value, config) if fn is not None else b"unknown"
