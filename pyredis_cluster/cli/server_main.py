@@ -1,44 +1,58 @@
-"""``pyredis-server [config-file] [--directive value ...]``: start one node, like redis-server.
+"""``pyredis-server [config-file] [--directive value ...]``: start one node, like redis-server (server.c main).
 
     pyredis-server conf/7000.conf
     pyredis-server --port 7000 --cluster-enabled no
     pyredis-server conf/7000.conf --port 7010 --loglevel verbose
-    pyredis-server --test-config conf/7000.conf     (check the file and exit)
+    echo 'maxmemory 128mb' | pyredis-server -
+    pyredis-server --test-config conf/7000.conf     (check the configuration and exit; ours, not Redis's)
+
+The command line is redis-server's: an optional config file first ("-" reads it from stdin), then
+``--name value ...`` options appended to it as config lines (a value may be several words:
+``--save 900 1 300 10``; ``--save ''`` or a bare ``--save`` disables snapshots).  A bad configuration
+prints Redis's FATAL CONFIG FILE ERROR report on stderr and exits with code 1.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import sys
 
 from .. import __version__
-from ..config import REDIS_VERSION, Config, ConfigError
+from ..config import DEFAULT_PIDFILE, REDIS_VERSION, Config, ConfigError, adjust_open_files_limit
+from ..server.log import Log
 
-USAGE = """Usage: pyredis-server [/path/to/redis.conf] [options] [-]
-       pyredis-server - (read config from stdin)
-       pyredis-server -v or --version
-       pyredis-server -h or --help
-       pyredis-server --test-config [/path/to/redis.conf] [options]
+PROG = "pyredis-server"
+
+USAGE = """Usage: {p} [/path/to/redis.conf] [options] [-]
+       {p} - (read config from stdin)
+       {p} -v or --version
+       {p} -h or --help
+       {p} --test-config [/path/to/redis.conf] [options] [-]
 
 Examples:
-       pyredis-server (run the server with default conf)
-       pyredis-server conf/7000.conf
-       pyredis-server --port 7777
-       pyredis-server --port 7777 --replicaof 127.0.0.1 8888
-       pyredis-server /etc/myredis.conf --loglevel verbose -
-       pyredis-server /etc/myredis.conf --loglevel verbose
-"""
+       {p} (run the server with default conf)
+       echo 'maxmemory 128mb' | {p} -
+       {p} conf/7000.conf
+       {p} --port 7777
+       {p} --port 7777 --replicaof 127.0.0.1 8888
+       {p} /etc/myredis.conf --loglevel verbose -
+       {p} /etc/myredis.conf --loglevel verbose
+       {p} --test-config conf/7000.conf
+
+""".format(p=PROG)
 
 
 def version_line() -> str:
-    return "Redis server v=%s sha=00000000:0 malloc=libc bits=64 build=pyredis-cluster-%s" % (
-        REDIS_VERSION, __version__)
+    """version() in server.c, with our allocator and a build id derived from our version."""
+    build = int(hashlib.sha1(("pyredis-cluster-" + __version__).encode()).hexdigest()[:15], 16)
+    return "Redis server v=%s sha=00000000:0 malloc=libc bits=64 build=%x" % (REDIS_VERSION, build)
 
 
 def daemonize() -> None:
-    """A real double-fork daemon, as redis-server's daemonize(): detach from the terminal and the
-    session, and send stdin/stdout/stderr to /dev/null."""
+    """Detach like redis-server's daemonize(), with a second fork so the daemon can never reacquire a
+    terminal: the launching process returns at once; stdin/stdout/stderr go to /dev/null."""
     if os.fork() > 0:
         os._exit(0)
     os.setsid()
@@ -51,55 +65,98 @@ def daemonize() -> None:
         os.close(fd)
 
 
+def is_supervised(mode: str, log: Log) -> bool:
+    """redisIsSupervised: only when the supervisor's environment is really there."""
+    upstart = "UPSTART_JOB" in os.environ
+    systemd = "NOTIFY_SOCKET" in os.environ
+    if mode == "auto":
+        return upstart or systemd
+    if mode == "upstart":
+        if not upstart:
+            log.warning("upstart supervision requested, but UPSTART_JOB not found!")
+        return upstart
+    if mode == "systemd":
+        if not systemd:
+            log.warning("systemd supervision requested or auto-detected, but NOTIFY_SOCKET not found!")
+        return systemd
+    return False
+
+
 def main(argv: list | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-v", "--version"):
         print(version_line())
         return 0
     if args and args[0] in ("-h", "--help"):
-        print(USAGE, end="")
-        return 0
-    test_only = False
-    if args and args[0] == "--test-config":
-        test_only = True
+        sys.stderr.write(USAGE)  # redis-server prints its usage on stderr and exits with 1
+        return 1
+    if args and args[0] in ("--test-memory", "--check-system"):
+        sys.stderr.write("%s: %s is not supported by pyredis-cluster\n" % (PROG, args[0]))
+        return 1
+    if "--sentinel" in args:
+        sys.stderr.write("%s: Sentinel mode is not supported by pyredis-cluster\n" % PROG)
+        return 1
+    test_only = bool(args) and args[0] == "--test-config"
+    if test_only:
         args = args[1:]
+    early = Log("notice", "", role="C")
     try:
-        config = Config.from_args(args)
+        config = Config.from_args(args, chdir=not test_only)
     except ConfigError as e:
-        sys.stderr.write(e.report())
+        if e.log:
+            early.warning(e.reason)  # serverLog, as Redis does for a file it cannot open
+        else:
+            sys.stderr.write(e.report())
+        return 1
+    problems = config.startup_errors()
+    if problems:
+        for p in problems:
+            early.warning(p)
         return 1
     if test_only:
         print("Configuration test passed")
         return 0
-    return run(config)
+    return run(config, no_args=not args)
 
 
-def run(config: Config) -> int:
-    from ..server.node import Node
-
-    if config.values["dir"]:
-        try:
-            os.chdir(config.values["dir"])
-        except OSError as e:
-            sys.stderr.write("Can't chdir to '%s': %s\n" % (config.values["dir"], e.strerror))
-            return 1
-    if config["daemonize"]:
+def run(config: Config, no_args: bool = False) -> int:
+    early = Log(config["loglevel"], config["logfile"], role="C")
+    background = config["daemonize"] and not is_supervised(config["supervised"], early)
+    if background:
         daemonize()
+    early.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+    early.warning("Redis version=%s, bits=64, commit=00000000, modified=0, pid=%d, just started"
+                  % (REDIS_VERSION, os.getpid()))
+    if no_args:
+        early.warning("Warning: no config file specified, using the default config. In order to specify a config "
+                      "file use %s /path/to/redis.conf" % PROG)
+    else:
+        early.warning("Configuration loaded")
+    config.values["maxclients"] = adjust_open_files_limit(config["maxclients"], early)
+    if not config["bind"].split() and not config["unixsocket"]:
+        early.warning("Configured to not listen anywhere, exiting.")
+        return 1
     pidfile = config["pidfile"]
-    if not pidfile and config["daemonize"]:
-        pidfile = "/var/run/redis_%d.pid" % config["port"]
+    if background and not pidfile:
+        pidfile = config.values["pidfile"] = DEFAULT_PIDFILE
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
         pass
+    from ..server.node import Node
+
     node = Node(config)
     node.pidfile = pidfile
 
     async def amain():
         node.install_signal_handlers()
-        await node.start()
+        try:
+            await node.start()
+        except OSError:
+            node.log.warning("Failed listening on port %d (TCP), aborting." % config["port"])
+            raise
         if pidfile:
             try:
                 with open(pidfile, "w") as f:
@@ -111,14 +168,16 @@ def run(config: Config) -> int:
         finally:
             await node.stop()
 
+    started = False
     try:
         asyncio.run(amain())
+        started = True
     except OSError:
         return 1
     except KeyboardInterrupt:
-        pass
+        started = True
     finally:
-        if pidfile:
+        if pidfile and started:
             try:
                 os.unlink(pidfile)
             except OSError:
