@@ -176,6 +176,9 @@ class Node:
     def cron(self) -> None:
         """serverCron at ``hz`` times a second."""
         self.cron_loops += 1
+        now = now_ms()
+        for db in self.dbs:
+            db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
         if self.active_expire_enabled:
             self.active_expire_cycle()
         self.stats.sample_ops()

@@ -14,18 +14,35 @@ Expiry works as in Redis (expire.c / db.c):
 
 In cluster mode every key is also indexed by hash slot (Redis 7.0's ``slots_to_keys``), so that
 ``CLUSTER COUNTKEYSINSLOT`` and ``GETKEYSINSLOT`` cost O(keys in that slot), not O(all keys).
+
+Last access times (OBJECT IDLETIME) live in ``atime``: key -> ``lru_clock`` (Unix seconds, refreshed by
+the cron through :meth:`Database.tick`, like Redis's ``server.lruclock``) of the last touching lookup,
+one dict store per hit.
+
+SCAN and RANDOMKEY need an order over the keys and random access, which a ``dict`` lacks.  They use
+``_scan``: a list of keys sorted by ``hash(key)``, built on first use (O(n log n)); keys created after
+it was built are appended to ``_scan_log`` by :meth:`set`/:meth:`add` and merged in by the next SCAN.
+Deleted keys stay in the list until a rebuild and are skipped.  A SCAN cursor is a position in hash
+order (see :meth:`Database.scan`), so it needs no server-side state per scan and survives rebuilds.
+**Every key creation must therefore go through** :meth:`set` **or** :meth:`add` (and every removal
+through :meth:`delete`), never ``data[key] = ...`` directly.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from bisect import bisect_left, insort
 
 from ..cluster.slots import key_hash_slot
 
 ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20  # keys sampled per round
 ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10  # % of expired keys in a sample that stops the cycle
 ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25  # % of CPU time the cycle may use
+
+
+_CURSOR_BIAS = 1 << 62  # SCAN cursor = (hash(key) >> 1) + _CURSOR_BIAS, in [0, 2**63)
+_CURSOR_END = 1 << 63
 
 
 def now_ms() -> int:
@@ -35,7 +52,7 @@ def now_ms() -> int:
 class Database:
     __slots__ = (
         "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
-        "expired_keys", "rng", "hits", "misses",
+        "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -52,6 +69,11 @@ class Database:
         self.rng = rng or random.Random()
         self.hits = 0  # keyspace_hits / keyspace_misses of INFO stats
         self.misses = 0
+        self.atime: dict = {}  # key -> lru_clock of its last access (OBJECT IDLETIME)
+        self.lru_clock = int(time.time())  # seconds; refreshed by tick() from the cron
+        self._scan: list | None = None  # keys sorted by hash (SCAN, RANDOMKEY), built on demand
+        self._scan_log: list | None = None  # keys created since _scan was built
+        self._scan_used = 0  # now_ms() of the last use of _scan
 
     def __len__(self):
         return len(self.data)
@@ -61,9 +83,21 @@ class Database:
     def lookup(self, key: bytes, now: int | None = None):
         """The value of ``key``, or ``None`` (deleting it first if it has expired)."""
         v = self.data.get(key)
+        if v is not None:
+            if self.expires:
+                when = self.expires.get(key)
+                if when is not None and when <= (now or now_ms()):
+                    self.expire_now(key)
+                    return None
+            self.atime[key] = self.lru_clock
+        return v
+
+    def peek(self, key: bytes):
+        """Like :meth:`lookup` (expired keys are deleted) without touching the access time."""
+        v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= (now or now_ms()):
+            if when is not None and when <= now_ms():
                 self.expire_now(key)
                 return None
         return v
@@ -76,6 +110,17 @@ class Database:
             if when is not None and when <= now_ms():
                 self.expire_now(key)
                 v = None
+        if v is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self.atime[key] = self.lru_clock
+        return v
+
+    def lookup_read_notouch(self, key: bytes):
+        """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counted in the stats, access time unchanged
+        (EXISTS, TYPE, TTL, OBJECT ...)."""
+        v = self.peek(key)
         if v is None:
             self.misses += 1
         else:
@@ -97,9 +142,12 @@ class Database:
         if key not in data:
             if self.slot_keys is not None:
                 self._index_add(key)
+            if self._scan_log is not None:
+                self._scan_log.append(key)
         elif not keep_ttl and key in self.expires:
             self._remove_expire(key)
         data[key] = value
+        self.atime[key] = self.lru_clock
         if self.on_modified is not None:
             self.on_modified(self, key)
 
@@ -108,6 +156,9 @@ class Database:
         self.data[key] = value
         if self.slot_keys is not None:
             self._index_add(key)
+        if self._scan_log is not None:
+            self._scan_log.append(key)
+        self.atime[key] = self.lru_clock
         if self.on_modified is not None:
             self.on_modified(self, key)
 
@@ -126,6 +177,7 @@ class Database:
         """dbDelete: remove the key and its TTL.  True if it existed."""
         if self.data.pop(key, None) is None:
             return False
+        self.atime.pop(key, None)
         if key in self.expires:
             self._remove_expire(key)
         if self.slot_keys is not None:
@@ -166,6 +218,8 @@ class Database:
         self.expires = {}
         self._volatile = []
         self._volatile_pos = {}
+        self.atime = {}
+        self._scan = self._scan_log = None
         if self.slot_keys is not None:
             self.slot_keys = {}
         for k in keys:
@@ -173,14 +227,121 @@ class Database:
         return n
 
     def random_key(self):
-        """dbRandomKey: a random live key, or None."""
-        while self.data:
-            # Python dicts have no random access; sampling a list of keys is O(n) but RANDOMKEY
-            # is rare.  Expired keys found on the way are deleted, as Redis does.
-            key = self.rng.choice(list(self.data))
-            if self.lookup(key) is not None:
+        """dbRandomKey: a random live key, or None.  Expired keys met on the way are deleted, as
+        Redis does.  Picks from the hash-ordered key list (see :meth:`scan`), skipping dead entries."""
+        data = self.data
+        misses = 0
+        while data:
+            keys = self._scan_keys()
+            if misses > 100:  # mostly dead entries: start afresh
+                self._scan = None
+                keys = self._scan_keys()
+                misses = 0
+            key = keys[self.rng.randrange(len(keys))]
+            if key not in data:
+                misses += 1
+                continue
+            if self.peek(key) is not None:
                 return key
         return None
+
+    # -- SCAN ------------------------------------------------------------------------------------
+
+    def _scan_keys(self) -> list:
+        """The keys sorted by ``hash`` (a superset of the live keys: dead ones are skipped by the
+        readers), with the keys created since the last call merged in."""
+        keys = self._scan
+        self._scan_used = now_ms()
+        if keys is None:
+            keys = self._scan = sorted(self.data, key=hash)
+            self._scan_log = []
+            return keys
+        log = self._scan_log
+        if log:
+            if len(keys) > 2 * len(self.data) + 1024:  # mostly deleted keys: rebuild
+                keys = self._scan = sorted(self.data, key=hash)
+            elif len(log) <= 16:
+                for k in log:
+                    insort(keys, k, key=hash)
+            else:
+                keys.extend(log)
+                keys.sort(key=hash)  # two sorted runs: timsort merges them in O(n)
+            self._scan_log = []
+        return keys
+
+    def scan(self, cursor: int, count: int):
+        """One SCAN step: ``(next_cursor, keys)`` with about ``count`` keys of ``data`` (not yet
+        checked for expiry; the caller filters).  0 starts and ends a scan.
+
+        The cursor is a position in the order of ``hash(key)``: cursor ``c`` stands for the keys
+        whose ``hash(key) >> 1`` is at least ``c - 2**62`` (63 bits, so a cursor reads the same as a
+        signed or unsigned 64-bit integer).  Keys are returned in that order, never splitting keys
+        that share a position, so every key that exists for the whole scan is returned (once),
+        whatever is added or deleted in between -- Redis's SCAN guarantee.  Keys added during the scan
+        may or may not be returned.  Like Redis (``maxiterations``), at most ``10 * count`` entries
+        are visited per call."""
+        if cursor >= _CURSOR_END:
+            return 0, []
+        keys = self._scan_keys()
+        n = len(keys)
+        i = bisect_left(keys, (cursor - _CURSOR_BIAS) * 2, key=hash)
+        data = self.data
+        out: list = []
+        visited = 0
+        limit = count * 10
+        g = 0
+        while i < n:
+            k = keys[i]
+            g = hash(k) >> 1
+            i += 1
+            if k in data:
+                out.append(k)
+            while i < n and hash(keys[i]) >> 1 == g:  # the rest of this position (rare)
+                k = keys[i]
+                i += 1
+                if k in data and k not in out:
+                    out.append(k)
+                visited += 1
+            visited += 1
+            if len(out) >= count or visited >= limit:
+                break
+        if i >= n:
+            return 0, out
+        return g + 1 + _CURSOR_BIAS, out
+
+    def swap_with(self, other: "Database") -> None:
+        """dbSwapDatabases: exchange contents (keys, expires, access times) with ``other``; ids, stats
+        and the per-slot index (cluster mode has a single database) stay."""
+        for name in ("data", "expires", "_volatile", "_volatile_pos", "avg_ttl", "atime", "_scan",
+                     "_scan_log", "_scan_used"):
+            a = getattr(self, name)
+            setattr(self, name, getattr(other, name))
+            setattr(other, name, a)
+
+    # -- access times ------------------------------------------------------------------------------
+
+    def tick(self, now: int) -> None:
+        """Called by the cron (``now`` in ms): refresh the LRU clock and drop the SCAN key list when
+        nobody used it for a while or it grew much bigger than the keyspace."""
+        self.lru_clock = now // 1000
+        keys = self._scan
+        if keys is not None and (
+            now - self._scan_used > 30000
+            or len(self._scan_log) > max(65536, 2 * len(keys))
+            or len(keys) > 4 * len(self.data) + 65536
+        ):
+            self._scan = self._scan_log = None
+
+    def idle_seconds(self, key: bytes) -> int:
+        """Seconds since the last access of ``key`` (OBJECT IDLETIME)."""
+        t = self.atime.get(key)
+        if t is None:
+            return 0
+        return max(0, self.lru_clock - t)
+
+    def set_idle(self, key: bytes, seconds: int) -> None:
+        """Pretend ``key`` was last accessed ``seconds`` ago (RESTORE ... IDLETIME)."""
+        self.atime[key] = self.lru_clock - seconds
 
     # -- the per-slot index ----------------------------------------------------------------------
 
