@@ -234,70 +234,11 @@ def trim_double(text: str) -> str:
 
 
 def stringmatch(pattern: str, string: str, nocase: bool = True) -> bool:
-    """stringmatchlen (util.c): Redis's glob -- ``*``, ``?``, ``[a-z]``, ``[^x]``, ``\\x``."""
-    if nocase:
-        pattern, string = pattern.lower(), string.lower()
-    return _match(pattern, 0, string, 0)
+    """stringmatchlen (util.c) on str: Redis's glob, used by CONFIG GET."""
+    from .store.glob import stringmatchlen
 
-
-def _match(p: str, pi: int, s: str, si: int) -> bool:
-    plen, slen = len(p), len(s)
-    while pi < plen and si < slen:
-        c = p[pi]
-        if c == "*":
-            while pi + 1 < plen and p[pi + 1] == "*":
-                pi += 1
-            if pi + 1 == plen:
-                return True
-            for k in range(si, slen):
-                if _match(p, pi + 1, s, k):
-                    return True
-            return False
-        if c == "?":
-            si += 1
-        elif c == "[":
-            pi += 1
-            neg = pi < plen and p[pi] == "^"
-            if neg:
-                pi += 1
-            matched = False
-            while True:
-                if pi < plen and p[pi] == "\\" and pi + 1 < plen:
-                    pi += 1
-                    if p[pi] == s[si]:
-                        matched = True
-                elif pi >= plen or p[pi] == "]":
-                    break
-                elif pi + 2 < plen and p[pi + 1] == "-":
-                    lo, hi = p[pi], p[pi + 2]
-                    if lo > hi:
-                        lo, hi = hi, lo
-                    pi += 2
-                    if lo <= s[si] <= hi:
-                        matched = True
-                elif p[pi] == s[si]:
-                    matched = True
-                pi += 1
-            if pi >= plen:
-                pi -= 1  # an unterminated class: Redis treats the end as the closing bracket
-            if neg:
-                matched = not matched
-            if not matched:
-                return False
-            si += 1
-        else:
-            if c == "\\" and pi + 1 < plen:
-                pi += 1
-                c = p[pi]
-            if c != s[si]:
-                return False
-            si += 1
-        pi += 1
-    if si == slen:
-        while pi < plen and p[pi] == "*":
-            pi += 1
-        return pi == plen
-    return False
+    return stringmatchlen(pattern.encode("utf-8", "surrogateescape"), string.encode("utf-8", "surrogateescape"),
+                          nocase)
 
 
 # -- keyspace events (notify.c) -------------------------------------------------------------------

@@ -169,7 +169,62 @@ class Node:
             for c in self.clients.values():
                 c.parser.max_bulk_len = new
         elif name == "requirepass":
-            pass
+            if not new:  # the default user is "nopass" again: nobody has to AUTH any more
+                for c in self.clients.values():
+                    c.authenticated = True
+                    c.update_slow()
+        elif name == "maxclients":
+            from ..config import adjust_open_files_limit
+
+            got = adjust_open_files_limit(new, self.log)
+            if got != new:
+                raise ValueError("The operating system is not able to handle the specified number of clients, "
+                                 "try with %d" % got)
+        elif name in ("port", "bind"):
+            self.rebind(name)
+
+    def rebind(self, what: str = "port") -> None:
+        """changeListenPort / changeBindAddr (CONFIG SET port / bind): listen on the configured
+        addresses now.  Raises ValueError with Redis's reply if a required address cannot be bound
+        (CONFIG SET then restores the old setting, which rebinds the old addresses)."""
+        if self.loop is None:
+            return
+        port = self.config["port"]
+        optional = {b[1:] for b in self.config["bind"].split() if b.startswith("-")}
+        for srv in self.servers:
+            srv.close()
+        self.servers = []
+        socks = []
+        for addr in self.bind_addresses():
+            try:
+                fam, typ, proto, _, sa = socket.getaddrinfo(addr, port, type=socket.SOCK_STREAM,
+                                                            flags=socket.AI_PASSIVE)[0]
+                sock = socket.socket(fam, typ, proto)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if fam == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.bind(sa)
+                sock.listen(self.config["tcp-backlog"])
+                sock.setblocking(False)
+                socks.append(sock)
+            except OSError as e:
+                if addr in optional:
+                    continue
+                self.log.warning("Warning: Could not create server TCP listening socket %s:%d: %s"
+                                 % (addr, port, e.strerror))
+                for sock in socks:
+                    sock.close()
+                raise ValueError("Unable to listen on this port. Check server logs." if what == "port"
+                                 else "Failed to bind to specified addresses.") from None
+        if socks:
+            self.port = self.tcp_port = socks[0].getsockname()[1]
+
+        async def serve(sock):
+            self.servers.append(await self.loop.create_server(lambda: Client(self), sock=sock))
+
+        for sock in socks:
+            self.loop.create_task(serve(sock))
 
     # -- serverCron -------------------------------------------------------------------------------
 
