@@ -176,7 +176,7 @@ def test_bitmaps(r):
     with pytest.raises(redis.ResponseError, match="bit is not an integer or out of range"):
         r.execute_command("SETBIT", k, 0, 2)  # redis-py's setbit() sends 0 or 1 only
     with pytest.raises(redis.ResponseError, match="The bit argument must be 1 or 0"):
-        r.bitpos(k, 3)
+        r.execute_command("BITPOS", k, 3)
     with pytest.raises(redis.ResponseError, match="BITOP NOT must be called with a single source key"):
         r.bitop("NOT", p + "d", k, p + "x")
 
