@@ -655,3 +655,56 @@ def test_bitfield_random(inproc_diff):
                 args.append(str(val))
         d.same("BITFIELD", "bf", *args)
     d.same("GET", "bf")
+
+
+# -- RESP3 and statistics -----------------------------------------------------------------------
+
+
+def test_resp3_replies(diff):
+    diff.both("HELLO", "3")
+    try:
+        diff.run(
+            ("GET", "missing"), ("SET", "k", "v"), ("GET", "k"), ("SET", "k", "w", "NX"), ("SET", "k", "w", "GET"),
+            ("SET", "x", "v", "XX", "GET"), ("GETEX", "missing"), ("GETDEL", "missing"), ("MGET", "k", "missing"),
+            ("INCRBYFLOAT", "f", "1.5"), ("MSET", "a", "ohmytext", "b", "mynewtext"), ("LCS", "a", "b"),
+            ("LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"), ("LCS", "a", "b", "LEN"),
+            ("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5", "GET", "u2", "0"),
+            ("GETRANGE", "missing", "0", "-1"), ("SET", "k", "v", "FOO"),
+        )
+    finally:
+        diff.both("HELLO", "2")
+
+
+def _stats(client):
+    info = client.call("INFO", "stats")
+    out = {}
+    for line in info.split(b"\r\n"):
+        if line.startswith(b"keyspace_hits:") or line.startswith(b"keyspace_misses:"):
+            k, v = line.split(b":")
+            out[k] = int(v)
+    return out
+
+
+def test_keyspace_hits_misses(diff):
+    """Read commands count hits and misses (lookupKeyRead), write commands do not."""
+    if len(_stats(diff.a)) != 2:
+        pytest.skip("our INFO has no keyspace_hits / keyspace_misses yet")
+    diff.run(("SET", "s", "foobar"), ("SET", "n", "10"), ("SET", "t", "x", "PXAT", "1"))
+    commands = [
+        ("GET", "s"), ("GET", "missing"), ("GET", "t"), ("MGET", "s", "missing", "n"), ("STRLEN", "s"),
+        ("STRLEN", "missing"), ("GETRANGE", "s", "0", "1"), ("SUBSTR", "missing", "0", "1"), ("GETEX", "s"),
+        ("GETEX", "missing", "EX", "10"), ("SET", "n", "11", "GET"), ("SET", "new", "v", "GET"),
+        ("GETSET", "n", "12"), ("GETDEL", "missing"), ("INCR", "n"), ("INCRBYFLOAT", "n", "1"), ("APPEND", "s", "x"),
+        ("SETRANGE", "s", "0", "y"), ("SET", "s", "z", "NX"), ("LCS", "s", "missing"), ("GETBIT", "s", "1"),
+        ("GETBIT", "missing", "1"), ("SETBIT", "s", "1", "1"), ("BITCOUNT", "s"), ("BITCOUNT", "missing"),
+        ("BITPOS", "s", "1"), ("BITPOS", "missing", "1"), ("BITOP", "OR", "dest", "s", "missing"),
+        ("BITFIELD", "s", "GET", "u8", "0"), ("BITFIELD", "missing", "GET", "u8", "0"),
+        ("BITFIELD", "s", "SET", "u8", "0", "1"), ("BITFIELD_RO", "s", "GET", "u8", "0"), ("MSETNX", "s", "1"),
+        ("SETNX", "missing2", "1"), ("DECRBY", "n", "1"),
+    ]
+    for cmd in commands:
+        before = _stats(diff.a), _stats(diff.b)
+        diff.same(*cmd)
+        after = _stats(diff.a), _stats(diff.b)
+        mine, real = ({k: after[i][k] - before[i][k] for k in after[i]} for i in (0, 1))
+        assert mine == real, (cmd, mine, real)
