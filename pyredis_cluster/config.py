@@ -162,15 +162,15 @@ def _c_strtoll(s: str, base: int = 10):
 
 def _string2d(s: str):
     """string2d: a strict double (no spaces, no NaN); None if invalid."""
-    if not s or s[0] in " \t\n\v\f\r" or "_" in s:
+    if not s or s[0] in " \t\n\v\f\r" or s[-1] in " \t\n\v\f\r" or "_" in s:
         return None
     try:
-        d = float(s)
+        if s.lstrip("+-")[:2].lower() == "0x":
+            d = float.fromhex(s)  # strtod reads C99 hex floats
+        else:
+            d = float(s)
     except ValueError:
-        try:
-            d = float.fromhex(s)
-        except ValueError:
-            return None
+        return None
     if d != d:
         return None
     return d
