@@ -28,8 +28,6 @@ from .table import command
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
 
-_WRONGTYPE = CommandError(errors.WRONGTYPE)
-
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -74,7 +72,7 @@ def get_string(c, key: bytes):
         return None
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     return v
 
 
@@ -85,7 +83,7 @@ def _read_string(c, key: bytes):
         return None
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     return v
 
 
@@ -99,7 +97,7 @@ def _get_generic(c, key: bytes):
         return v
     if t is bytearray:
         return bytes(v)
-    raise _WRONGTYPE
+    raise CommandError(errors.WRONGTYPE)
 
 
 def _unshare(db, key: bytes, v):
@@ -248,7 +246,7 @@ def get(c, argv):
         return v
     if t is bytearray:
         return bytes(v)
-    raise _WRONGTYPE
+    raise CommandError(errors.WRONGTYPE)
 
 
 @command("getex")
@@ -261,7 +259,7 @@ def getex(c, argv):
         return None
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     when = None
     if expire is not None:
         when = _expire_ms(expire, flags & (_EX | _EXAT), flags & (_EX | _PX), "getex")
@@ -389,7 +387,7 @@ def append(c, argv):
         db.touch(key)
         return len(v)
     if t is not bytes:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     _check_string_length(c, len(v), len(extra))
     v = bytearray(v)
     v += extra
@@ -415,7 +413,7 @@ def setrange(c, argv):
         return len(v)
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     if not value:
         return len(v)
     _check_string_length(c, offset, len(value))
@@ -440,7 +438,7 @@ def _incr(c, key: bytes, incr: int):
         return incr
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     n = _ll(v)
     if n is None:
         raise CommandError(errors.NOT_INTEGER)
@@ -629,7 +627,7 @@ def incrbyfloat(c, argv):
     db = c.db
     v = db.lookup(key)
     if v is not None and type(v) is not bytes and type(v) is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     value = (0, 0) if v is None else _parse_ld(v)
     if value is None:
         raise CommandError(errors.NOT_FLOAT)
@@ -786,7 +784,7 @@ def _string_for_bits(c, key: bytes, maxbit: int):
         return v, True
     t = type(v)
     if t is not bytes and t is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     v = _unshare(db, key, v)
     if len(v) < size:
         v.extend(bytes(size - len(v)))
@@ -880,7 +878,7 @@ def bitpos(c, argv):
     if v is None:
         return -1 if bit else 0  # an infinite string of zero bits
     if type(v) is not bytes and type(v) is not bytearray:
-        raise _WRONGTYPE
+        raise CommandError(errors.WRONGTYPE)
     n = len(argv)
     end_given = False
     isbit = False
@@ -943,7 +941,7 @@ def bitop(c, argv):
         elif type(v) is bytes or type(v) is bytearray:
             srcs.append(v)
         else:
-            raise _WRONGTYPE
+            raise CommandError(errors.WRONGTYPE)
     maxlen = max(len(s) for s in srcs)
     dest = argv[2]
     if not maxlen:

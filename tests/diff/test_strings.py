@@ -379,7 +379,8 @@ def test_object_encoding_after_modification(diff):
              ("SET", "i", "10"), ("INCR", "i"), ("OBJECT", "ENCODING", "i"), ("SET", "f", "1"),
              ("INCRBYFLOAT", "f", "0.5"), ("OBJECT", "ENCODING", "f"), ("MSET", "m", "1"), ("BITOP", "OR", "o", "m"),
              ("OBJECT", "ENCODING", "o"), ("SET", "bf", "xyz"), ("BITFIELD", "bf", "SET", "u8", "0", "65"),
-             ("OBJECT", "ENCODING", "bf"), ("SET", "g", "abc"), ("GETBIT", "g", "1"), ("BITFIELD", "g", "GET", "u8", "0"),
+             ("OBJECT", "ENCODING", "bf"), ("SET", "g", "abc"), ("GETBIT", "g", "1"),
+             ("BITFIELD", "g", "GET", "u8", "0"),
              ("OBJECT", "ENCODING", "g"), ("SET", "z", "1"), ("SETBIT", "z", "0", "0"), ("OBJECT", "ENCODING", "z"))
 
 
@@ -524,7 +525,8 @@ def test_bitpos(diff):
                 diff.same("BITPOS", key, bit, *map(str, r), "BIT")
     for key in ("s", "missing"):
         diff.run(("BITPOS", key, "2"), ("BITPOS", key, "-1"), ("BITPOS", key, "x"), ("BITPOS", key, "1", "a"),
-                 ("BITPOS", key, "1", "0", "b"), ("BITPOS", key, "1", "0", "1", "x"), ("BITPOS", key, "1", "a", "1", "x"),
+                 ("BITPOS", key, "1", "0", "b"), ("BITPOS", key, "1", "0", "1", "x"),
+                 ("BITPOS", key, "1", "a", "1", "x"),
                  ("BITPOS", key, "0", "0", "1", "bit", "extra"), ("BITPOS", key, "0", "0", "x", "BIT"))
     diff.run(("BITPOS",), ("BITPOS", "s"))
 
@@ -582,16 +584,19 @@ def test_bitop_random(inproc_diff):
 def test_bitfield(diff):
     diff.run(
         ("BITFIELD", "bf"), ("EXISTS", "bf"), ("BITFIELD", "bf", "GET", "u8", "0"), ("EXISTS", "bf"),
-        ("BITFIELD", "bf", "SET", "u8", "0", "255"), ("GET", "bf"), ("BITFIELD", "bf", "GET", "u8", "0", "GET", "i8", "0"),
+        ("BITFIELD", "bf", "SET", "u8", "0", "255"), ("GET", "bf"),
+        ("BITFIELD", "bf", "GET", "u8", "0", "GET", "i8", "0"),
         ("BITFIELD", "bf", "SET", "i8", "0", "-1", "GET", "u4", "0", "GET", "u4", "4", "GET", "i4", "4"),
         ("BITFIELD", "bf", "INCRBY", "u2", "100", "1", "OVERFLOW", "SAT", "INCRBY", "u2", "102", "1"),
         ("BITFIELD", "bf", "SET", "u8", "#1", "200", "GET", "u8", "8", "GET", "u16", "#0"),
-        ("BITFIELD", "bf", "INCRBY", "u8", "0", "10"), ("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"),
+        ("BITFIELD", "bf", "INCRBY", "u8", "0", "10"),
+        ("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"),
         ("BITFIELD", "bf", "OVERFLOW", "WRAP", "INCRBY", "u8", "0", "300"),
         ("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i8", "0", "-300"),
         ("BITFIELD", "bf", "GET", "i64", "0", "GET", "u63", "1", "GET", "i64", "3"),
         ("BITFIELD", "bf", "SET", "i64", "0", "-9223372036854775808", "GET", "i64", "0"),
-        ("BITFIELD", "bf", "INCRBY", "i64", "0", "-1"), ("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "1"),
+        ("BITFIELD", "bf", "INCRBY", "i64", "0", "-1"),
+        ("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "1"),
         ("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "i64", "0", "-2", "GET", "i64", "0"),
         ("BITFIELD", "bf", "OVERFLOW", "WRAP", "INCRBY", "i64", "0", "9223372036854775807"),
         ("BITFIELD", "bf", "SET", "u63", "0", "-1", "OVERFLOW", "SAT", "SET", "u63", "0", "-1",
@@ -616,7 +621,8 @@ def test_bitfield_errors(diff):
                  ("GET", "u64", "0"), ("GET", "i65", "0"), ("GET", "u0", "0"), ("GET", "i0", "0"), ("GET", "U8", "0"),
                  ("GET", "I8", "0"), ("GET", "x8", "0"), ("GET", "", "0"), ("GET", "u", "0"), ("GET", "u08", "0"),
                  ("GET", "u+8", "0"), ("GET", b"u8\x00zz", "0"), ("GET", "u-1", "0"), ("GET", "u8", "-1"),
-                 ("GET", "u8", "x"), ("GET", "u8", "#"), ("GET", "u8", "#-1"), ("GET", "u8", "#x"), ("GET", "u8", "1.5"),
+                 ("GET", "u8", "x"), ("GET", "u8", "#"), ("GET", "u8", "#-1"), ("GET", "u8", "#x"),
+                 ("GET", "u8", "1.5"),
                  ("GET", "u8", str(MAX_BULK * 8)), ("GET", "u8", str(MAX_BULK * 8 - 1)),
                  ("GET", "u8", "#" + str(MAX_BULK)), ("GET", "i64", "#9223372036854775807"),
                  ("GET", "u8", "#1152921504606846976"), ("GET", "i64", "#144115188075855872"),
