@@ -1333,7 +1333,7 @@ class Config:
                 why = "can't set immutable config" if "immutable" in d.flags else "can't set protected config"
                 err = "ERR CONFIG SET failed (possibly related to argument '%s') - %s" % (name, why)
                 continue
-            if any(f[0] is d for f in found):
+            if any(f[1] == regname for f in found):  # an alias is a separate entry to Redis
                 err = "ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter" % name
                 continue
             found.append((d, regname, value))
