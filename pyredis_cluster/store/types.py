@@ -16,11 +16,15 @@ class ListValue(deque):
 
 
 class HashValue(dict):
-    __slots__ = ()
+    # Set lazily by commands/hashes.py (read with getattr): big = hashtable encoding (else listpack),
+    # pool = a list of the fields for random picks, scan = the HSCAN order of the fields.
+    __slots__ = ("big", "pool", "scan")
 
 
 class SetValue(set):
-    __slots__ = ()
+    # Set lazily by commands/sets.py (read with getattr): big = hashtable encoding (else intset),
+    # pool = a list of the members for random picks, scan = the SSCAN order of the members.
+    __slots__ = ("big", "pool", "scan")
 
 
 class ZSetValue:
