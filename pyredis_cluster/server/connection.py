@@ -25,6 +25,12 @@ _lookup = table._LOOKUP
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
+# Commands with Redis's internal CMD_MAY_REPLICATE flag (not shown by COMMAND INFO): held by CLIENT PAUSE
+# WRITE like writes, and refused to MONITOR clients like key access.
+MAY_REPLICATE = frozenset({"eval", "evalsha", "fcall", "publish", "spublish", "pfcount", "function|delete",
+                           "function|flush", "function|load", "function|restore"})
+_NOT_MONITORED = frozenset({"admin", "skip_monitor"})
+
 
 class Client(asyncio.Protocol):
     def __init__(self, node):
@@ -216,6 +222,9 @@ class Client(asyncio.Protocol):
         """Everything processCommand checks before ``call``, in Redis's order."""
         node = self.node
         out = self.out
+        if self.blocked is not None:  # blocked by a command that ran on the fast path (SHUTDOWN ...)
+            self.paused_queue.appendleft(argv)
+            return
         node.stats.commands_slow += 1
         try:
             cmd = table.resolve(argv)
@@ -224,8 +233,11 @@ class Client(asyncio.Protocol):
             if self.multi is not None:
                 self.multi_error = True
             if isinstance(argv[0], bytes) and (c := table.lookup(argv[0])) is not None:
-                c.rejected_calls += 1
-            out.append(error_bytes(e.message))
+                if c.subcommands and len(argv) > 1:  # a subcommand's arity (an unknown one counts nowhere)
+                    c = c.subcommands.get(argv[1].lower()) if isinstance(argv[1], bytes) else None
+                if c is not None:
+                    c.rejected_calls += 1
+            self._reply(error_bytes(e.message))
             return
         except (TypeError, AttributeError):
             out.append(error_bytes("ERR Protocol error: expected '$', got ':'"))
@@ -248,27 +260,31 @@ class Client(asyncio.Protocol):
                 redirect = node.cluster_route(self, cmd, argv)
                 if redirect is not None:
                     raise CommandError(redirect)
+            if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
+                raise CommandError("ERR Replica can't interact with the keyspace")
+            if node.pause_until and not self.monitor and (not node.pause_writes_only or cmd.is_write or (
+                    name in MAY_REPLICATE or base == "exec" and self.multi
+                    and any(q.is_write or q.name in MAY_REPLICATE for q, _ in self.multi))):
+                self.paused_queue.appendleft(argv)  # CLIENT PAUSE: runs again once unpaused
+                return
             if self.multi is not None and base not in ("exec", "discard", "multi", "watch", "quit", "reset"):
                 if "no_multi" in cmd.flags:
                     raise CommandError("ERR Command not allowed inside a transaction")
                 self.multi.append((cmd, argv))
-                out.append(QUEUED)
+                self._reply(QUEUED)
                 return
         except CommandError as e:
             cmd.rejected_calls += 1
             node.stats.error(e.message)
             if self.multi is not None:
                 self.multi_error = True
-            out.append(error_bytes(e.message))
+            self._reply(error_bytes(e.message))
             return
         self.call(cmd, argv)
 
     def call(self, cmd, argv) -> None:
         """Redis's ``call()``: run the command, count it, feed MONITOR, and queue its reply."""
         node = self.node
-        if node.monitors and "skip_monitor" not in cmd.flags and (cmd.parent is None or
-                                                                   "skip_monitor" not in cmd.parent.flags):
-            node.feed_monitors(self, argv)
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -284,6 +300,10 @@ class Client(asyncio.Protocol):
         cmd.calls += 1
         self.last_cmd = cmd.name
         node.stats.commands += 1
+        # Redis 7.0 feeds MONITOR after the command ran (so SELECT shows the new db), never admin commands
+        if node.monitors and not cmd.flags & _NOT_MONITORED and (
+                cmd.parent is None or "skip_monitor" not in cmd.parent.flags):
+            node.feed_monitors(self, argv)
 
     def _reply(self, data: bytes) -> None:
         mode = self.reply_mode

@@ -16,6 +16,7 @@ import socket
 import time
 
 from .. import commands  # noqa: F401  (registers every command family)
+from ..commands.admin import monitor_args
 from ..config import REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
 from .connection import Client
@@ -35,6 +36,8 @@ class Stats:
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.errorstats: dict = {}  # error code -> count
+        self.net_input_bytes = 0  # of closed connections (INFO adds the open ones)
+        self.net_output_bytes = 0
         self.total_error_replies = 0
         self.ops_samples = [0] * STATS_METRIC_SAMPLES
         self.ops_idx = 0
@@ -124,7 +127,9 @@ class Node:
                     c.dirty_cas = True
 
     def client_gone(self, client) -> None:
-        self.clients.pop(client.id, None)
+        if self.clients.pop(client.id, None) is not None:  # INFO's total_net_*_bytes keep counting it
+            self.stats.net_input_bytes += client.tot_net_in
+            self.stats.net_output_bytes += client.tot_net_out
         if client.monitor and client in self.monitors:
             self.monitors.remove(client)
             self._refresh_slow()
@@ -140,11 +145,16 @@ class Node:
     def feed_monitors(self, client, argv) -> None:
         """replicationFeedMonitors: ``+<time> [<db> <addr>] "arg" ...``"""
         now = time.time()
+        if argv[0][:1] in b"aAhHmM":
+            argv = monitor_args(argv)  # AUTH / HELLO AUTH / MIGRATE AUTH passwords are redacted
         line = b"+%.6f [%d %s] %s\r\n" % (
             now, client.db.id, client.addr.encode(), b" ".join(b'"%s"' % repr_bytes(a) for a in argv)
         )
         for m in list(self.monitors):
-            m.send_push(line)
+            if m.out:  # the monitor is running commands itself: keep its replies in order
+                m.out.append(line)
+            else:
+                m.send_push(line)
 
     def cluster_route(self, client, cmd, argv):
         """The routing gate (cluster issue): return an error text to redirect, or None to serve."""
