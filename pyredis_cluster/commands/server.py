@@ -201,7 +201,7 @@ def command_info(c, argv):
     out = []
     for name in argv[2:]:
         cmd = _find(name)
-        out.append(cmd.info if cmd is not None else NULL_ARRAY)
+        out.append(cmd.info if cmd is not None else None)
     return out
 
 

@@ -30,7 +30,7 @@ INT_MAX = 2**31 - 1
 _BIG_COUNT = re.compile(rb"\*[^\r]{7}")
 
 # string2ll (util.c) is strict: optional '-', no '+', no spaces, no leading zeros.
-_STRICT_INT = re.compile(rb"-?(?:0|[1-9][0-9]{0,18})\Z")
+_STRICT_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
 
 
 def strict_int(s: bytes):

@@ -14,7 +14,9 @@ def test_errors(diff):
 
 
 def test_command_info_is_byte_identical(diff):
-    for name in ("get", "set", "ping", "del", "command", "hello"):
+    # (containers like COMMAND are left out: Redis lists their subcommands in hash-table order,
+    # which changes from one redis-server start to the next)
+    for name in ("get", "set", "ping", "del", "hello", "config|get", "command|info"):
         diff.same("COMMAND", "INFO", name)
     diff.same("COMMAND", "INFO", "nosuch")
     diff.same("COMMAND", "GETKEYS", "SET", "a", "b")

@@ -89,6 +89,7 @@ def test_command_split_across_many_writes(ours):
             c.send_raw(data[i:i + 7001])
             time.sleep(0.001)
         assert c.read_reply() == b"+OK\r\n"
+        assert c.read_reply() == b":300000\r\n"
         assert c.call("GET", "big") == b"$300000\r\n" + value + b"\r\n"
 
 

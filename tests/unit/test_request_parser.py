@@ -52,7 +52,7 @@ def test_strict_int_is_string2ll():
     assert strict_int(b"0") == 0
     assert strict_int(b"-12") == -12
     assert strict_int(b"9223372036854775807") == 2**63 - 1
-    for bad in (b"", b"+1", b" 1", b"01", b"1 ", b"-0x1", b"9223372036854775808", b"1e3", b"-"):
+    for bad in (b"", b"+1", b" 1", b"01", b"1 ", b"-0x1", b"9223372036854775808", b"1e3", b"-", b"-0"):
         assert strict_int(bad) is None, bad
 
 
