@@ -174,9 +174,13 @@ class Client(asyncio.Protocol):
         """Run parsed commands in order, appending their replies to ``self.out``."""
         out = self.out
         stats = self.node.stats
+        ready = self.node.blocking.ready  # keys made ready for blocked clients (server/blocking.py)
         done = 0
         for i, argv in enumerate(cmds):
             if self.slow:
+                if self.blocked is not None:  # blocked by the previous command: the rest waits
+                    self.paused_queue.extend(cmds[i:])
+                    break
                 self.execute_slow(argv)
                 if self.blocked is not None or self.node.pause_until and self.paused_queue:
                     # stop here; the rest waits until the client is unblocked
@@ -216,6 +220,8 @@ class Client(asyncio.Protocol):
                 out.append(b":%d\r\n" % r)
             else:
                 out.append(encode(r, self.resp3))
+            if ready:  # handleClientsBlockedOnKeys
+                self.node.blocking.serve_ready()
         stats.commands += done
 
     def execute_slow(self, argv) -> None:
@@ -281,6 +287,8 @@ class Client(asyncio.Protocol):
             self._reply(error_bytes(e.message))
             return
         self.call(cmd, argv)
+        if node.blocking.ready:  # handleClientsBlockedOnKeys, after the whole command (EXEC included)
+            node.blocking.serve_ready()
 
     def call(self, cmd, argv) -> None:
         """Redis's ``call()``: run the command, count it, feed MONITOR, and queue its reply."""

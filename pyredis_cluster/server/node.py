@@ -19,6 +19,7 @@ from .. import commands  # noqa: F401  (registers every command family)
 from ..commands.admin import monitor_args
 from ..config import REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
+from .blocking import Blocking
 from .connection import Client
 from .log import Log
 
@@ -92,6 +93,7 @@ class Node:
         self.start_time = time.time()
         self.active_expire_enabled = True
         self.watched_keys: dict = {}  # (db id, key) -> set of clients (transactions issue)
+        self.blocking = Blocking(self)  # clients blocked on keys (BLPOP ...), the ready keys
         self.servers: list = []
         self.cron_loops = 0
         self.shutdown_event: asyncio.Event | None = None
@@ -133,6 +135,8 @@ class Node:
         if client.monitor and client in self.monitors:
             self.monitors.remove(client)
             self._refresh_slow()
+        if client.blocked is not None:
+            self.blocking.client_gone(client)
         for hook in self.client_gone_hooks:
             hook(client)
 

@@ -1,0 +1,199 @@
+"""Clients blocked on keys (Redis: blocked.c).
+
+A blocking command that finds nothing to serve (BLPOP on empty lists ...) calls :meth:`Blocking.block`:
+the client is appended to the FIFO of waiters of each of its keys, its ``blocked`` attribute holds a
+:class:`BlockedState`, and the command answers nothing (``NO_REPLY``).  The connection then stops running
+the client's further commands: they wait in ``client.paused_queue``.
+
+The client is released in one of four ways, each ending in :meth:`Blocking.unblock`:
+
+* **a key becomes ready** -- commands that create a key the waiters may pop from (LPUSH on a new key,
+  LMOVE's destination ...) call :meth:`Blocking.signal` (Redis: ``signalKeyAsReady``).  That only
+  records ``(db, key)`` in :attr:`Blocking.ready`; the connection calls :meth:`Blocking.serve_ready`
+  after each top-level command it executed (``handleClientsBlockedOnKeys``), so pushes inside
+  MULTI/EXEC are served once EXEC is over.  For each ready key the waiters are tried in the order they
+  blocked; each one's ``serve`` callback pops what it needs and returns its reply (or ``None`` to keep
+  waiting, e.g. the key now holds another type), until the key is gone;
+* **its timeout expires** -- a timer on the event loop replies the state's ``timeout_reply`` (a null
+  array for the list commands); timeout 0 waits forever;
+* **CLIENT UNBLOCK id [TIMEOUT|ERROR]** -- :meth:`BlockedState.client_unblock` (called by admin's
+  CLIENT UNBLOCK) replies as on timeout or with ``-UNBLOCKED client unblocked via CLIENT UNBLOCK``;
+* **the connection closes** -- :meth:`Blocking.client_gone` forgets the client without a trace.
+
+The reply is written at once with the client's ``flush()``; the commands it pipelined behind the
+blocking one run on the next loop turn (Redis: ``processUnblockedClients`` in beforeSleep), never from
+inside another client's command.
+
+Other families use the same machinery: ``block(client, db, keys, timeout_ms, serve, data)`` with their
+own ``serve(client, state, key)``; commands that create keys by other means (RENAME, MOVE, COPY,
+RESTORE, SORT ... STORE) call ``node.blocking.signal(db, key)`` like Redis's ``dbAdd`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..protocol.reply import NULL_ARRAY, Raw, encode, error_bytes
+
+UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+# Timeouts longer than this are treated as "forever": Redis adds them to the current time in a 64-bit
+# integer, which wraps for the absurd ones, and no event loop timer should be asked to wait centuries.
+MAX_TIMER_MS = 100 * 365 * 86400 * 1000
+
+
+class BlockedState:
+    """What a blocked client waits for (Redis: ``client->bpop``); lives in ``client.blocked``."""
+
+    __slots__ = ("client", "db", "keys", "serve", "data", "timeout_ms", "timer", "timeout_reply", "cmd")
+
+    def __init__(self, client, db, keys, serve, data, timeout_ms, timeout_reply, cmd):
+        self.client = client
+        self.db = db
+        self.keys = keys  # distinct keys, in the order given
+        self.serve = serve  # serve(client, state, key) -> reply value, or None to keep waiting
+        self.data = data  # the command's own parameters (where to pop, destination, count ...)
+        self.timeout_ms = timeout_ms  # 0: forever
+        self.timer = None
+        self.timeout_reply = timeout_reply
+        self.cmd = cmd  # the blocked Command (statistics), or None
+
+    def client_unblock(self, client, as_error: bool) -> bool:
+        """CLIENT UNBLOCK (admin.py calls this): reply as on timeout, or with the UNBLOCKED error."""
+        blocking = client.node.blocking
+        if as_error:
+            client.node.stats.error(UNBLOCKED_ERROR)
+            if self.cmd is not None:
+                self.cmd.failed_calls += 1
+            blocking.unblock(client, Raw(error_bytes(UNBLOCKED_ERROR)))
+        else:
+            blocking.unblock(client, self.timeout_reply)
+        return True
+
+    def __repr__(self):
+        return "<BlockedState client=%s keys=%r>" % (getattr(self.client, "id", "?"), self.keys)
+
+
+class Blocking:
+    """The node's blocked clients: keys -> FIFO of waiting clients per db, and the ready keys."""
+
+    def __init__(self, node):
+        self.node = node
+        # (db id, key) -> {client: None}: insertion order is the FIFO order, O(1) removal anywhere
+        self.waiting: dict = {}
+        # (db, key) signalled since the last serve_ready().  The list object is never replaced: the
+        # connection's hot loop keeps a reference and tests its truthiness after every command.
+        self.ready: list = []
+        self._ready_set: set = set()  # (db id, key) already in ``ready``
+        self.blocked_clients = 0  # INFO clients: blocked_clients
+        self.in_timeout_table = 0  # INFO clients: clients_in_timeout_table
+        self._serving = False
+
+    # -- blocking ---------------------------------------------------------------------------------
+
+    def block(self, client, db, keys, timeout_ms: int, serve, data=None, timeout_reply=NULL_ARRAY,
+              cmd=None) -> BlockedState:
+        """blockForKeys: make ``client`` wait for any of ``keys`` of ``db``.  Duplicate keys count once."""
+        distinct = list(dict.fromkeys(keys))
+        state = BlockedState(client, db, distinct, serve, data, timeout_ms, timeout_reply, cmd)
+        waiting = self.waiting
+        for key in distinct:
+            wk = (db.id, key)
+            fifo = waiting.get(wk)
+            if fifo is None:
+                waiting[wk] = {client: None}
+            else:
+                fifo[client] = None
+        if 0 < timeout_ms <= MAX_TIMER_MS:
+            loop = self.node.loop or asyncio.get_event_loop()
+            state.timer = loop.call_later(timeout_ms / 1000.0, self._timed_out, client, state)
+            self.in_timeout_table += 1
+        self.blocked_clients += 1
+        client.blocked = state
+        client.update_slow()
+        return state
+
+    def unblock(self, client, reply=None) -> None:
+        """unblockClient: forget the client's wait; write ``reply`` (a reply value, or Raw bytes) if
+        given; its pipelined commands run on the next loop turn."""
+        state = client.blocked
+        if type(state) is not BlockedState:
+            return
+        waiting = self.waiting
+        db_id = state.db.id
+        for key in state.keys:
+            wk = (db_id, key)
+            fifo = waiting.get(wk)
+            if fifo is not None:
+                fifo.pop(client, None)
+                if not fifo:
+                    del waiting[wk]
+        if state.timer is not None:
+            state.timer.cancel()
+            state.timer = None
+            self.in_timeout_table -= 1
+        self.blocked_clients -= 1
+        client.blocked = None
+        if reply is not None and not client.closing:
+            client._reply(reply if type(reply) is Raw else Raw(encode(reply, client.resp3)))
+            client.flush()
+        client.update_slow()
+        if client.paused_queue and not client.closing:
+            loop = self.node.loop or asyncio.get_event_loop()
+            loop.call_soon(_resume, client)
+
+    def _timed_out(self, client, state) -> None:
+        if client.blocked is state:
+            state.timer = None
+            self.in_timeout_table -= 1
+            self.unblock(client, state.timeout_reply)
+
+    def client_gone(self, client) -> None:
+        """The connection of a blocked client closed: no reply, no trace."""
+        if type(client.blocked) is BlockedState:
+            self.unblock(client, None)
+
+    # -- ready keys -------------------------------------------------------------------------------
+
+    def signal(self, db, key) -> None:
+        """signalKeyAsReady: ``key`` of ``db`` may now serve waiting clients (called on creation)."""
+        if not self.waiting:
+            return
+        wk = (db.id, key)
+        if wk in self.waiting and wk not in self._ready_set:
+            self._ready_set.add(wk)
+            self.ready.append((db, key))
+
+    def serve_ready(self) -> None:
+        """handleClientsBlockedOnKeys: serve the waiters of every ready key, first blocked first served,
+        until the key is gone.  Keys signalled meanwhile (BLMOVE's destination) are served too."""
+        if self._serving:  # never re-entered; the outer loop picks up new ready keys
+            return
+        self._serving = True
+        try:
+            ready = self.ready
+            while ready:
+                batch = ready[:]
+                ready.clear()
+                for db, key in batch:
+                    wk = (db.id, key)
+                    self._ready_set.discard(wk)
+                    fifo = self.waiting.get(wk)
+                    if not fifo:
+                        continue
+                    for client in list(fifo):
+                        if db.peek(key) is None:
+                            break  # emptied (and deleted) by the clients served before
+                        state = client.blocked
+                        if type(state) is not BlockedState or client not in fifo:
+                            continue
+                        reply = state.serve(client, state, key)
+                        if reply is not None:
+                            self.unblock(client, reply)
+        finally:
+            self._serving = False
+
+
+def _resume(client) -> None:
+    if not client.closing and client.blocked is None:
+        client.resume()
