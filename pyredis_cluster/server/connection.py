@@ -287,6 +287,8 @@ class Client(asyncio.Protocol):
             self._reply(error_bytes(e.message))
             return
         self.call(cmd, argv)
+        if self.asking and self.multi is None and cmd.name != "asking":
+            self.asking = False  # ASKING is valid for the next command only (or until EXEC)
         if node.blocking.ready:  # handleClientsBlockedOnKeys, after the whole command (EXEC included)
             node.blocking.serve_ready()
 

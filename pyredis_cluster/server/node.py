@@ -81,7 +81,13 @@ class Node:
         self.dbs = [Database(i, self.cluster_enabled, self.rng) for i in range(ndb)]
         for db in self.dbs:
             db.on_modified = self.signal_modified
-        self.cluster = None  # ClusterState, once the cluster bus exists (cluster issue)
+        self.cluster = None  # the ClusterState (sans-IO core) in cluster mode
+        self.bus = None  # its shell: bus sockets and timers (server/bus.py)
+        if self.cluster_enabled:
+            from .bus import ClusterBus
+
+            self.bus = ClusterBus(self)
+            self.cluster = self.bus.state
         self.clients: dict = {}
         self._next_client_id = 0
         self.monitors: list = []
@@ -161,8 +167,11 @@ class Node:
                 m.send_push(line)
 
     def cluster_route(self, client, cmd, argv):
-        """The routing gate (cluster issue): return an error text to redirect, or None to serve."""
-        return None
+        """The routing gate (cluster/router.py): an error text to redirect, or None to serve here.
+        Like Redis, commands without keys (other than EXEC) are never redirected."""
+        if cmd.no_keys and cmd.name != "exec":
+            return None
+        return self.bus.route(client, cmd, argv)
 
     def pause_clients(self, seconds: float, writes_only: bool) -> None:
         self.pause_until = time.monotonic() + seconds
@@ -177,6 +186,8 @@ class Node:
                 c.resume()
 
     def _config_changed(self, name, old, new) -> None:
+        if name.startswith("cluster-") and self.bus is not None:
+            self.bus.refresh_config()
         if name == "loglevel":
             self.log.set_level(new)
         elif name == "proto-max-bulk-len":
@@ -322,6 +333,8 @@ class Node:
             self.tcp_port = port
         self.port = self.tcp_port
         self._cron_task = self.loop.create_task(self._cron_loop())
+        if self.bus is not None:
+            await self.bus.start()
         for hook in self.start_hooks:
             await hook(self)
         self.log.notice("Server initialized")
@@ -347,6 +360,8 @@ class Node:
             c.close()
         if getattr(self, "_cron_task", None) is not None:
             self._cron_task.cancel()
+        if self.bus is not None:
+            await self.bus.stop()
         for hook in self.stop_hooks:
             await hook(self)
 
