@@ -20,9 +20,10 @@ the cron through :meth:`Database.tick`, like Redis's ``server.lruclock``) of the
 one dict store per hit.
 
 SCAN and RANDOMKEY need an order over the keys and random access, which a ``dict`` lacks.  They use
-``_scan``: a list of keys sorted by ``hash(key)``, built on first use (O(n log n)); keys created after
-it was built are appended to ``_scan_log`` by :meth:`set`/:meth:`add` and merged in by the next SCAN.
-Deleted keys stay in the list until a rebuild and are skipped.  A SCAN cursor is a position in hash
+``_scan``: a ``SortedKeyList`` of the keys ordered by ``hash(key)``, built on first use (O(n log n));
+keys created after it was built are appended to ``_scan_log`` by :meth:`set`/:meth:`add` (one list
+append) and merged in by the next SCAN (O(log n) each).  Deleted keys stay in it until a reader meets
+them and drops them.  A SCAN cursor is a position in hash
 order (see :meth:`Database.scan`), so it needs no server-side state per scan and survives rebuilds.
 **Every key creation must therefore go through** :meth:`set` **or** :meth:`add` (and every removal
 through :meth:`delete`), never ``data[key] = ...`` directly.
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import random
 import time
-from bisect import bisect_left, insort
+
+from sortedcontainers import SortedKeyList
 
 from ..cluster.slots import key_hash_slot
 
@@ -71,7 +73,7 @@ class Database:
         self.misses = 0
         self.atime: dict = {}  # key -> lru_clock of its last access (OBJECT IDLETIME)
         self.lru_clock = int(time.time())  # seconds; refreshed by tick() from the cron
-        self._scan: list | None = None  # keys sorted by hash (SCAN, RANDOMKEY), built on demand
+        self._scan: SortedKeyList | None = None  # keys by hash (SCAN, RANDOMKEY), built on demand
         self._scan_log: list | None = None  # keys created since _scan was built
         self._scan_used = 0  # now_ms() of the last use of _scan
 
@@ -228,18 +230,16 @@ class Database:
 
     def random_key(self):
         """dbRandomKey: a random live key, or None.  Expired keys met on the way are deleted, as
-        Redis does.  Picks from the hash-ordered key list (see :meth:`scan`), skipping dead entries."""
+        Redis does.  Picks from the hash-ordered key list (see :meth:`scan`), dropping dead entries."""
         data = self.data
-        misses = 0
         while data:
             keys = self._scan_keys()
-            if misses > 100:  # mostly dead entries: start afresh
+            if not keys:  # (only if a key was created behind set()/add()'s back)
                 self._scan = None
-                keys = self._scan_keys()
-                misses = 0
+                continue
             key = keys[self.rng.randrange(len(keys))]
             if key not in data:
-                misses += 1
+                keys.discard(key)
                 continue
             if self.peek(key) is not None:
                 return key
@@ -247,25 +247,20 @@ class Database:
 
     # -- SCAN ------------------------------------------------------------------------------------
 
-    def _scan_keys(self) -> list:
-        """The keys sorted by ``hash`` (a superset of the live keys: dead ones are skipped by the
-        readers), with the keys created since the last call merged in."""
+    def _scan_keys(self) -> SortedKeyList:
+        """The keys ordered by ``hash`` -- a superset of the live keys (readers skip and drop the
+        dead ones) -- with the keys created since the last call merged in."""
         keys = self._scan
         self._scan_used = now_ms()
-        if keys is None:
-            keys = self._scan = sorted(self.data, key=hash)
+        if keys is None or len(keys) > 2 * len(self.data) + 1024 or len(self._scan_log) * 8 > len(keys):
+            keys = self._scan = SortedKeyList(self.data, key=hash)  # (re)build: O(n log n)
             self._scan_log = []
             return keys
         log = self._scan_log
         if log:
-            if len(keys) > 2 * len(self.data) + 1024:  # mostly deleted keys: rebuild
-                keys = self._scan = sorted(self.data, key=hash)
-            elif len(log) <= 16:
-                for k in log:
-                    insort(keys, k, key=hash)
-            else:
-                keys.extend(log)
-                keys.sort(key=hash)  # two sorted runs: timsort merges them in O(n)
+            for k in log:
+                if k not in keys:  # deleted and created again: already there
+                    keys.add(k)
             self._scan_log = []
         return keys
 
@@ -277,35 +272,34 @@ class Database:
         whose ``hash(key) >> 1`` is at least ``c - 2**62`` (63 bits, so a cursor reads the same as a
         signed or unsigned 64-bit integer).  Keys are returned in that order, never splitting keys
         that share a position, so every key that exists for the whole scan is returned (once),
-        whatever is added or deleted in between -- Redis's SCAN guarantee.  Keys added during the scan
-        may or may not be returned.  Like Redis (``maxiterations``), at most ``10 * count`` entries
-        are visited per call."""
+        whatever is added or deleted in between -- Redis's SCAN guarantee -- and no state is kept per
+        scan.  Keys added during the scan may or may not be returned.  Like Redis
+        (``maxiterations``), at most about ``10 * count`` entries are visited per call."""
         if cursor >= _CURSOR_END:
             return 0, []
         keys = self._scan_keys()
-        n = len(keys)
-        i = bisect_left(keys, (cursor - _CURSOR_BIAS) * 2, key=hash)
         data = self.data
         out: list = []
+        dead: list = []
         visited = 0
         limit = count * 10
-        g = 0
-        while i < n:
-            k = keys[i]
-            g = hash(k) >> 1
-            i += 1
+        g = None
+        more = False
+        for k in keys.irange_key(min_key=(cursor - _CURSOR_BIAS) * 2):
+            kg = hash(k) >> 1
+            if kg != g:  # a new position: stop here if this call has done enough
+                if g is not None and (len(out) >= count or visited >= limit):
+                    more = True
+                    break
+                g = kg
+            visited += 1
             if k in data:
                 out.append(k)
-            while i < n and hash(keys[i]) >> 1 == g:  # the rest of this position (rare)
-                k = keys[i]
-                i += 1
-                if k in data and k not in out:
-                    out.append(k)
-                visited += 1
-            visited += 1
-            if len(out) >= count or visited >= limit:
-                break
-        if i >= n:
+            else:
+                dead.append(k)
+        for k in dead:
+            keys.discard(k)
+        if not more:
             return 0, out
         return g + 1 + _CURSOR_BIAS, out
 
@@ -326,9 +320,8 @@ class Database:
         self.lru_clock = now // 1000
         keys = self._scan
         if keys is not None and (
-            now - self._scan_used > 30000
+            now - self._scan_used > 300000
             or len(self._scan_log) > max(65536, 2 * len(keys))
-            or len(keys) > 4 * len(self.data) + 65536
         ):
             self._scan = self._scan_log = None
 
