@@ -55,6 +55,7 @@ class Database:
     __slots__ = (
         "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
+        "_expire_cursor",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -63,6 +64,7 @@ class Database:
         self.expires: dict = {}
         self._volatile: list = []
         self._volatile_pos: dict = {}
+        self._expire_cursor = 0  # where active expiry continues in _volatile
         # slot -> {key: None}: insertion-ordered, O(1) add and remove (only in cluster mode)
         self.slot_keys: dict | None = {} if cluster_mode else None
         self.on_modified = None  # callback(db, key) for WATCH and keyspace notifications
@@ -307,7 +309,7 @@ class Database:
         """dbSwapDatabases: exchange contents (keys, expires, access times) with ``other``; ids, stats
         and the per-slot index (cluster mode has a single database) stay."""
         for name in ("data", "expires", "_volatile", "_volatile_pos", "avg_ttl", "atime", "_scan",
-                     "_scan_log", "_scan_used"):
+                     "_scan_log", "_scan_used", "_expire_cursor"):
             a = getattr(self, name)
             setattr(self, name, getattr(other, name))
             setattr(other, name, a)
@@ -372,24 +374,33 @@ class Database:
     # -- active expiry ---------------------------------------------------------------------------
 
     def active_expire_cycle(self, now: int, deadline: float) -> None:
-        """activeExpireCycle for one database: sample keys with a TTL, delete the expired ones, repeat
-        while more than ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE % of a sample had expired and time is left."""
-        while self._volatile:
+        """activeExpireCycle for one database: check the next keys with a TTL, delete the expired ones,
+        repeat while more than ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE % of a sample had expired and time
+        is left.  Like Redis's ``expires_cursor``, the samples sweep all volatile keys in turn (a
+        cursor into ``_volatile``), so a few expired keys among many are found within
+        len(_volatile) / 20 cycles rather than by chance."""
+        vol = self._volatile
+        i = self._expire_cursor
+        while vol:
             sampled = expired = 0
             ttl_sum = ttl_samples = 0
-            n = min(len(self._volatile), ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP)
+            n = min(len(vol), ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP)
             for _ in range(n):
-                if not self._volatile:
+                if not vol:
                     break
-                key = self._volatile[self.rng.randrange(len(self._volatile))]
+                if i >= len(vol):
+                    i = 0
+                key = vol[i]
                 sampled += 1
                 when = self.expires[key]
                 if when <= now:
-                    self.expire_now(key)
+                    self.expire_now(key)  # the last key moves into slot i: look at i again
                     expired += 1
                 else:
+                    i += 1
                     ttl_sum += when - now
                     ttl_samples += 1
+            self._expire_cursor = i
             if ttl_samples:
                 avg = ttl_sum // ttl_samples
                 # Like Redis: a running average, weighted 2 % to the new sample.

@@ -294,3 +294,40 @@ def test_parsers():
     for bad in (b" 1", b"1 ", b"18446744073709551616", b"-", b"x", b"1.0"):
         with pytest.raises(CommandError, match="invalid cursor"):
             K.parse_scan_cursor(bad)
+
+
+# -- active expiry ------------------------------------------------------------------------------------
+
+def test_active_expiry_sweeps_every_volatile_key():
+    """A few expired keys among many volatile ones are all found within one sweep of 20 keys per
+    cycle (Redis's expires_cursor), not left to chance."""
+    import time
+
+    db = Database(0)
+    now = now_ms()
+    for i in range(2000):
+        db.set(b"long:%d" % i, b"v")
+        db.set_expire(b"long:%d" % i, now + 3_600_000)
+    for i in range(20):
+        db.set(b"short:%d" % i, b"v")
+        db.set_expire(b"short:%d" % i, now + 10)
+    for cycle in range(2020 // 20 + 2):
+        db.active_expire_cycle(now + 100, time.monotonic() + 1)
+        if len(db) == 2000:
+            break
+    assert len(db) == 2000 and len(db.expires) == 2000 and len(db._volatile) == 2000
+    assert db.expired_keys == 20
+    assert 3_000_000 < db.avg_ttl <= 3_600_000
+
+
+def test_active_expiry_of_a_burst_in_one_cycle():
+    import time
+
+    db = Database(0)
+    now = now_ms()
+    for i in range(1000):
+        db.set(b"k%d" % i, b"v")
+        db.set_expire(b"k%d" % i, now + 10)
+    db.set(b"persistent", b"v")
+    db.active_expire_cycle(now + 100, time.monotonic() + 1)
+    assert list(db.data) == [b"persistent"] and not db.expires and not db._volatile
