@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -34,7 +35,8 @@ class Server:
 
     def __init__(self, args, cwd, port, stdin=None):
         self.port = port
-        self.log_path = os.path.join(str(cwd), "server.out")
+        fd, self.log_path = tempfile.mkstemp(prefix="pyredis-cli-", suffix=".out")
+        os.close(fd)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(SERVER + list(args), cwd=cwd, env=ENV, stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.PIPE if stdin else None)
@@ -44,8 +46,9 @@ class Server:
         try:
             wait_for_port(port, proc=self.proc)
         except Exception:
+            out = self.output()
             self.stop()
-            raise RuntimeError("server failed to start:\n" + self.output())
+            raise RuntimeError("server failed to start:\n" + out)
 
     def output(self) -> str:
         with open(self.log_path) as f:
@@ -64,6 +67,10 @@ class Server:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         self.log.close()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
 
 
 def bulk(value: str) -> bytes:
