@@ -323,12 +323,12 @@ def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
         fields = [pool[randrange(size)] for _ in range(count)]
     elif count >= size:  # CASE 2: the whole hash, in its order
         fields = list(h)
-    elif not hash_is_big(h, c.node.config):
-        # CASE 2.5: a listpack is sampled in its own order (lpRandomPairsUnique)
+    elif count * 3 <= size and not hash_is_big(h, c.node.config):
+        # CASE 4 of a listpack (lpRandomPairsUnique): a sample in the listpack's own order
         picked = sorted(rng.sample(range(size), count))
         fields = list(h)
         fields = [fields[i] for i in picked]
-    else:  # CASES 3 and 4: distinct random fields
+    else:  # CASES 3 and 4: distinct fields in a random order
         fields = rng.sample(pool_of(h), count)
     if not withvalues:
         return fields
