@@ -1363,7 +1363,7 @@ class Config:
             except ValueError as e:
                 for k, v in old.items():
                     self.values[k] = v
-                for a in applied:
+                for a in applied + [d]:  # restoreBackupConfig re-applies the failed one too
                     try:
                         self.on_change(a.name, None, self.values[a.name])
                     except ValueError:

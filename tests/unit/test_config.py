@@ -400,7 +400,7 @@ def test_set_many_apply_failure_restores_everything():
         "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to "
         "handle the specified number of clients, try with 5")
     assert cfg["timeout"] == 0 and cfg["maxclients"] == 10000
-    assert calls[0] == ("timeout", 0, 9) and calls[-1] == ("timeout", None, 0)
+    assert calls[0] == ("timeout", 0, 9) and calls[-2:] == [("timeout", None, 0), ("maxclients", None, 10000)]
 
 
 def test_set_protected_and_hz_cap():
