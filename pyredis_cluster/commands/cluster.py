@@ -262,30 +262,32 @@ def _replicas(c, argv):
 @command("cluster|meet")
 def cluster_meet(c, argv):
     cs = _require_cluster(c)
+    if len(argv) > 5:
+        raise CommandError(_subcommand_syntax_error(argv))
     ip = argv[2].decode("latin-1")
     try:
         port = int(argv[3])
-        if port <= 0 or port > 65535:
-            raise ValueError
     except ValueError:
         raise CommandError("ERR Invalid TCP base port specified: %s" % argv[3].decode("latin-1")) from None
     if len(argv) == 5:
         try:
             cport = int(argv[4])
-            if cport <= 0 or cport > 65535:
-                raise ValueError
         except ValueError:
             raise CommandError("ERR Invalid TCP bus port specified: %s" % argv[4].decode("latin-1")) from None
-    elif len(argv) > 5:
-        raise CommandError(errors.SYNTAX)
     else:
         cport = port + 10000
     norm = _normalize_ip(ip)
-    if norm is None:
-        raise CommandError("ERR Invalid node address specified: %s:%d" % (ip, port))
+    if norm is None or not (0 < port <= 65535) or not (0 < cport <= 65535):
+        raise CommandError("ERR Invalid node address specified: %s:%s" % (ip, argv[3].decode("latin-1")))
     cs.start_handshake(norm, port, cport, now_ms())
     c.node.bus.wake()
     return OK
+
+
+def _subcommand_syntax_error(argv) -> str:
+    """addReplySubcommandSyntaxError."""
+    return "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
+        argv[1][:128].decode("latin-1"), argv[0].decode("latin-1").upper())
 
 
 def _normalize_ip(ip: str):
@@ -511,7 +513,7 @@ def cluster_reset(c, argv):
         elif opt != b"soft":
             raise CommandError(errors.SYNTAX)
     elif len(argv) > 3:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(_subcommand_syntax_error(argv))
     me = cs.myself
     if me.is_master and len(c.node.dbs[0]) != 0:
         raise CommandError("ERR CLUSTER RESET can't be called with master nodes containing keys")
@@ -565,7 +567,7 @@ def cluster_failover(c, argv):
         else:
             raise CommandError(errors.SYNTAX)
     elif len(argv) > 3:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(_subcommand_syntax_error(argv))
     me = cs.myself
     if me.is_master:
         raise CommandError("ERR You should send CLUSTER FAILOVER to a replica")
