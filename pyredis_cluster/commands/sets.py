@@ -300,7 +300,7 @@ def _srandmember_count(c, argv):
 def _sinter(c, keys, dst=None, card_only: bool = False, limit: int = 0):
     """sinterGenericCommand."""
     db = c.db
-    look = db.lookup_read if dst is None else db.lookup
+    look = db.lookup_read  # lookupKeyRead, for the *STORE variants too (hits and misses are counted)
     sets = []
     empty = False
     for k in keys:
@@ -347,7 +347,7 @@ def _sinter(c, keys, dst=None, card_only: bool = False, limit: int = 0):
 def _sunion_diff(c, keys, dst, diff: bool):
     """sunionDiffGenericCommand."""
     db = c.db
-    look = db.lookup_read if dst is None else db.lookup
+    look = db.lookup_read  # lookupKeyRead, for the *STORE variants too (hits and misses are counted)
     sets = []
     for k in keys:
         s = look(k)

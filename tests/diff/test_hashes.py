@@ -428,3 +428,35 @@ def test_resp3_replies(diff):
     )
     for reply in both_parsed(diff, "HGETALL", "h"):
         assert isinstance(reply, RMap)
+
+
+# -- keyspace hits / misses ------------------------------------------------------------------------------------
+
+
+def _stats(client):
+    out = {}
+    for line in client.call("INFO", "stats").split(b"\r\n"):
+        if line.startswith((b"keyspace_hits:", b"keyspace_misses:")):
+            k, v = line.split(b":")
+            out[k] = int(v)
+    return out
+
+
+def test_keyspace_hits_misses(diff):
+    """Read commands count hits and misses (lookupKeyRead), write commands do not."""
+    if len(_stats(diff.a)) != 2:
+        pytest.skip("our INFO has no keyspace_hits / keyspace_misses")
+    diff.run(("HSET", "h", "a", "1", "n", "5"), ("SET", "s", "x"))
+    wrong = []
+    for key in ("h", "missing", "s"):
+        for cmd in (("HGET", key, "a"), ("HMGET", key, "a", "b"), ("HLEN", key), ("HEXISTS", key, "a"),
+                    ("HSTRLEN", key, "a"), ("HKEYS", key), ("HVALS", key), ("HGETALL", key), ("HRANDFIELD", key),
+                    ("HRANDFIELD", key, "-2"), ("HSCAN", key, "0"), ("HSET", key, "b", "2"), ("HSETNX", key, "c", "3"),
+                    ("HINCRBY", key, "n", "1"), ("HINCRBYFLOAT", key, "n", "1"), ("HDEL", key, "zz")):
+            before = _stats(diff.a), _stats(diff.b)
+            (diff.both if cmd[0] == "HRANDFIELD" else diff.same)(*cmd)
+            after = _stats(diff.a), _stats(diff.b)
+            mine, real = ({k: after[i][k] - before[i][k] for k in after[i]} for i in (0, 1))
+            if mine != real:
+                wrong.append((cmd, mine, real))
+    assert not wrong

@@ -405,3 +405,40 @@ def test_resp3_replies(diff):
     )
     for reply in both_parsed(diff, "SMEMBERS", "s"):
         assert isinstance(reply, RSet)
+
+
+# -- keyspace hits / misses ------------------------------------------------------------------------------------
+
+
+def _stats(client):
+    out = {}
+    for line in client.call("INFO", "stats").split(b"\r\n"):
+        if line.startswith((b"keyspace_hits:", b"keyspace_misses:")):
+            k, v = line.split(b":")
+            out[k] = int(v)
+    return out
+
+
+def test_keyspace_hits_misses(diff):
+    """Read commands count hits and misses (lookupKeyRead), write commands (and *STORE) do not."""
+    if len(_stats(diff.a)) != 2:
+        pytest.skip("our INFO has no keyspace_hits / keyspace_misses")
+    diff.run(("SADD", "s", "1", "2", "3"), ("SADD", "t", "2"), ("SET", "str", "x"))
+    commands = [
+        ("SISMEMBER", "s", "1"), ("SISMEMBER", "missing", "1"), ("SMISMEMBER", "s", "1"), ("SCARD", "missing"),
+        ("SMEMBERS", "s"), ("SMEMBERS", "str"), ("SRANDMEMBER", "s", "5"), ("SRANDMEMBER", "missing"),
+        ("SSCAN", "s", "0"), ("SINTER", "s", "t", "missing"), ("SINTER", "missing", "str"),
+        ("SINTERCARD", "3", "s", "missing", "t"), ("SUNION", "s", "missing", "t"), ("SDIFF", "missing", "s"),
+        ("SINTERSTORE", "d", "s", "t"), ("SUNIONSTORE", "d", "s", "missing"), ("SDIFFSTORE", "d", "s", "t"),
+        ("SADD", "s", "4"), ("SREM", "missing", "1"), ("SMOVE", "s", "missing", "4"), ("SPOP", "missing"),
+        ("SPOP", "missing", "2"), ("SMOVE", "missing", "s", "1"),
+    ]
+    wrong = []
+    for cmd in commands:
+        before = _stats(diff.a), _stats(diff.b)
+        diff.same(*cmd)
+        after = _stats(diff.a), _stats(diff.b)
+        mine, real = ({k: after[i][k] - before[i][k] for k in after[i]} for i in (0, 1))
+        if mine != real:
+            wrong.append((cmd, mine, real))
+    assert not wrong
