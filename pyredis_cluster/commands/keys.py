@@ -38,7 +38,6 @@ INVALID_CURSOR = "ERR invalid cursor"
 INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
 OBJ_SHARED_INTEGERS = 10000
 OBJ_SHARED_REFCOUNT = INT_MAX
-LFU_INIT_VAL = 5
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
@@ -293,6 +292,7 @@ def _rename_generic(c, argv, nx: bool):
     if src == dst:
         return ZERO if nx else OK
     when = db.expires.get(src)
+    word = db.atime.get(src)  # the value moves: so does its access time / LFU counter
     if db.lookup(dst) is not None:
         if nx:
             return ZERO
@@ -300,6 +300,8 @@ def _rename_generic(c, argv, nx: bool):
     db.add(dst, v)
     if when is not None:
         db.set_expire(dst, when)
+    if word is not None:
+        db.atime[dst] = word
     db.delete(src)
     return ONE if nx else OK
 
@@ -333,9 +335,12 @@ def move(c, argv):
     when = src.expires.get(key)
     if dst.lookup(key) is not None:
         return ZERO
+    word = src.atime.get(key)
     dst.add(key, v)
     if when is not None:
         dst.set_expire(key, when)
+    if word is not None:
+        dst.atime[key] = word
     src.delete(key)
     return ONE
 
@@ -641,12 +646,7 @@ def object_freq(c, argv):
     config = c.node.config
     if not _lfu_policy(config):
         raise CommandError(LFU_NOT_SELECTED)
-    # Accesses are not counted (that would cost every lookup): the counter is LFU_INIT_VAL, decayed
-    # by one per lfu-decay-time minutes without access (LFUDecrAndReturn).
-    decay = config["lfu-decay-time"]
-    idle_minutes = c.db.idle_seconds(argv[2]) // 60
-    periods = idle_minutes // decay if decay else 0
-    return max(0, LFU_INIT_VAL - periods)
+    return c.db.lfu_freq(argv[2])
 
 
 # Registered in the order Redis 7.0 lists them (COMMAND INFO OBJECT).

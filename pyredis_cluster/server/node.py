@@ -81,6 +81,7 @@ class Node:
         self.dbs = [Database(i, self.cluster_enabled, self.rng) for i in range(ndb)]
         for db in self.dbs:
             db.on_modified = self.signal_modified
+        self._apply_lfu()
         self.cluster = None  # the ClusterState (sans-IO core) in cluster mode
         self.bus = None  # its shell: bus sockets and timers (server/bus.py)
         if self.cluster_enabled:
@@ -185,7 +186,16 @@ class Node:
             if c.paused_queue:
                 c.resume()
 
+    def _apply_lfu(self) -> None:
+        """An LFU maxmemory-policy makes the databases count accesses (OBJECT FREQ, eviction)."""
+        cfg = self.config
+        lfu = "lfu" in cfg["maxmemory-policy"]
+        for db in self.dbs:
+            db.set_lfu(lfu, cfg["lfu-log-factor"], cfg["lfu-decay-time"])
+
     def _config_changed(self, name, old, new) -> None:
+        if name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
+            self._apply_lfu()
         if name.startswith("cluster-") and self.bus is not None:
             self.bus.refresh_config()
         if name == "loglevel":

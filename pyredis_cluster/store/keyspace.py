@@ -41,6 +41,7 @@ from ..cluster.slots import key_hash_slot
 ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20  # keys sampled per round
 ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10  # % of expired keys in a sample that stops the cycle
 ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25  # % of CPU time the cycle may use
+LFU_INIT_VAL = 5  # server.h: the LFU counter of a new key
 
 
 _CURSOR_BIAS = 1 << 62  # SCAN cursor = (hash(key) >> 1) + _CURSOR_BIAS, in [0, 2**63)
@@ -55,7 +56,7 @@ class Database:
     __slots__ = (
         "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
-        "_expire_cursor",
+        "_expire_cursor", "lfu_log_factor", "lfu_decay_time",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -78,6 +79,8 @@ class Database:
         self._scan: SortedKeyList | None = None  # keys by hash (SCAN, RANDOMKEY), built on demand
         self._scan_log: list | None = None  # keys created since _scan was built
         self._scan_used = 0  # now_ms() of the last use of _scan
+        self.lfu_log_factor = 10  # lfu-log-factor, lfu-decay-time (see set_lfu)
+        self.lfu_decay_time = 1
 
     def __len__(self):
         return len(self.data)
@@ -338,6 +341,34 @@ class Database:
         """Pretend ``key`` was last accessed ``seconds`` ago (RESTORE ... IDLETIME)."""
         self.atime[key] = self.lru_clock - seconds
 
+    # -- LFU (maxmemory-policy *-lfu) ----------------------------------------------------------------
+
+    def set_lfu(self, enabled: bool, log_factor: int = 10, decay_time: int = 1) -> None:
+        """Follow maxmemory-policy: with an LFU policy ``atime`` holds Redis's LFU word
+        ``(minutes << 8) | counter`` instead of a time, kept up to date by :class:`LFUDatabase`'s
+        lookups.  Switching the class costs nothing per lookup when LFU is off.  Like Redis, the
+        values of the other mode are reinterpreted after a switch ("will take some time to adjust")."""
+        self.lfu_log_factor = log_factor
+        self.lfu_decay_time = decay_time
+        self.__class__ = LFUDatabase if enabled else Database
+
+    def lfu_freq(self, key: bytes) -> int:
+        """OBJECT FREQ: LFUDecrAndReturn."""
+        word = self.atime.get(key)
+        if word is None:
+            return LFU_INIT_VAL
+        ldt, counter = word >> 8, word & 255
+        if self.lfu_decay_time:
+            now = (self.lru_clock // 60) & 65535
+            elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+            periods = elapsed // self.lfu_decay_time
+            counter = 0 if periods > counter else counter - periods
+        return counter
+
+    def set_lfu_freq(self, key: bytes, freq: int) -> None:
+        """RESTORE ... FREQ."""
+        self.atime[key] = (((self.lru_clock // 60) & 65535) << 8) | freq
+
     # -- the per-slot index ----------------------------------------------------------------------
 
     def _index_add(self, key: bytes) -> None:
@@ -409,3 +440,54 @@ class Database:
                 return
             if time.monotonic() >= deadline:
                 return
+
+
+class LFUDatabase(Database):
+    """A :class:`Database` under an LFU maxmemory-policy (see :meth:`Database.set_lfu`): accesses
+    update the LFU word in ``atime`` (evict.c ``updateLFU``: decay, then a logarithmic increment);
+    created keys start at LFU_INIT_VAL; overwritten ones keep their word (``dbOverwrite``)."""
+
+    __slots__ = ()
+
+    def _lfu_touch(self, key: bytes, word) -> None:
+        # LFUDecrAndReturn on the word found before the lookup
+        now = (self.lru_clock // 60) & 65535
+        if word is None:
+            counter = LFU_INIT_VAL
+        else:
+            ldt, counter = word >> 8, word & 255
+            if self.lfu_decay_time:
+                elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+                periods = elapsed // self.lfu_decay_time
+                counter = 0 if periods > counter else counter - periods
+        # LFULogIncr
+        if counter < 255:
+            base = counter - LFU_INIT_VAL
+            if base < 0:
+                base = 0
+            if self.rng.random() < 1.0 / (base * self.lfu_log_factor + 1):
+                counter += 1
+        self.atime[key] = (now << 8) | counter
+
+    def lookup(self, key: bytes, now: int | None = None):
+        word = self.atime.get(key)
+        v = Database.lookup(self, key, now)
+        if v is not None:
+            self._lfu_touch(key, word)
+        return v
+
+    def lookup_read(self, key: bytes):
+        word = self.atime.get(key)
+        v = Database.lookup_read(self, key)
+        if v is not None:
+            self._lfu_touch(key, word)
+        return v
+
+    def set(self, key: bytes, value, keep_ttl: bool = False) -> None:
+        word = self.atime.get(key) if key in self.data else None
+        Database.set(self, key, value, keep_ttl)
+        self.atime[key] = word if word is not None else ((((self.lru_clock // 60) & 65535) << 8) | LFU_INIT_VAL)
+
+    def add(self, key: bytes, value) -> None:
+        Database.add(self, key, value)
+        self.atime[key] = (((self.lru_clock // 60) & 65535) << 8) | LFU_INIT_VAL

@@ -531,3 +531,34 @@ def test_command_info_of_key_commands(diff):
     diff.same("COMMAND", "GETKEYS", "RENAME", "a", "b")
     diff.same("COMMAND", "GETKEYS", "COPY", "a", "b", "DB", "1")
     diff.same("COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k")
+
+
+@pytest.fixture
+def restore_memory_config(diff):
+    yield
+    diff.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    diff.both("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_object_freq_with_lfu_policy(diff, restore_memory_config):
+    diff.run(("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+             ("SET", "k", "v"), ("OBJECT", "FREQ", "k"),  # a new key starts at LFU_INIT_VAL
+             ("GET", "k"), ("OBJECT", "FREQ", "k"),  # the first access always counts
+             ("EXISTS", "k"), ("TYPE", "k"), ("OBJECT", "FREQ", "k"),  # NOTOUCH lookups do not
+             ("SET", "k", "w"))  # the lookup of SET counts (with probability 1/11 now) ...
+    m, r = diff.both("OBJECT", "FREQ", "k")
+    assert _int(m) in (6, 7) and _int(r) in (6, 7)  # ... and the overwrite keeps the counter
+    diff.run(("OBJECT", "IDLETIME", "k"), ("OBJECT", "FREQ", "missing"),
+             ("CONFIG", "SET", "maxmemory-policy", "volatile-lfu"), ("COPY", "k", "k2"), ("OBJECT", "FREQ", "k2"))
+    for _ in range(50):
+        diff.both("GET", "k")
+    m, r = diff.both("OBJECT", "FREQ", "k")
+    assert 7 <= _int(m) <= 12 and 7 <= _int(r) <= 12  # logarithmic: 50 hits give about 8-10
+    diff.run(("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"), ("OBJECT", "FREQ", "k"))
+
+
+def test_object_refcount_without_shared_integers(diff, restore_memory_config):
+    diff.run(("CONFIG", "SET", "maxmemory", "100mb"), ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+             ("SET", "k", "5"), ("OBJECT", "REFCOUNT", "k"), ("OBJECT", "ENCODING", "k"),
+             ("CONFIG", "SET", "maxmemory-policy", "allkeys-random"),
+             ("SET", "k", "5"), ("OBJECT", "REFCOUNT", "k"))

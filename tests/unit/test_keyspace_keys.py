@@ -275,12 +275,39 @@ def test_idle_time_and_lfu_policy():
     db.lookup(b"k")
     assert call(c, "object", b"idletime", b"k") == 0
     db.set_idle(b"k", 120)
-    c.node.config.values["maxmemory-policy"] = "allkeys-lfu"
-    with pytest.raises(CommandError, match="An LFU maxmemory policy is selected"):
-        call(c, "object", b"idletime", b"k")
-    assert call(c, "object", b"freq", b"k") == 3  # LFU_INIT_VAL decayed by 2 minutes
+    assert call(c, "object", b"idletime", b"k") == 120
+    with pytest.raises(CommandError, match="An LFU maxmemory policy is not selected"):
+        call(c, "object", b"freq", b"k")
     db.delete(b"k")
     assert b"k" not in db.atime
+
+
+def test_lfu_counts_accesses_only_under_an_lfu_policy():
+    c = make_client()
+    db = c.db
+    assert type(db).__name__ == "Database"
+    c.node.config.set("maxmemory-policy", "allkeys-lfu")
+    assert type(db).__name__ == "LFUDatabase"
+    db.set(b"k", b"v")
+    with pytest.raises(CommandError, match="An LFU maxmemory policy is selected"):
+        call(c, "object", b"idletime", b"k")
+    assert call(c, "object", b"freq", b"k") == 5  # LFU_INIT_VAL
+    assert call(c, "get", b"k") == b"v"
+    assert call(c, "object", b"freq", b"k") == 6  # the first hit always counts
+    for _ in range(1000):
+        db.lookup_read(b"k")
+    assert 10 <= call(c, "object", b"freq", b"k") <= 40  # logarithmic (about 18)
+    db.set(b"k", b"w")  # an overwrite keeps the counter
+    assert call(c, "object", b"freq", b"k") >= 10
+    db.set_lfu_freq(b"k", 10)
+    db.tick((db.lru_clock + 180) * 1000)  # 3 minutes later, lfu-decay-time 1
+    assert call(c, "object", b"freq", b"k") == 7
+    c.node.config.set("lfu-decay-time", "0")
+    assert call(c, "object", b"freq", b"k") == 10
+    assert call(c, "rename", b"k", b"k2") == K.OK  # the same object: its counter moves along
+    assert call(c, "object", b"freq", b"k2") >= 10
+    c.node.config.set("maxmemory-policy", "noeviction")
+    assert type(db).__name__ == "Database"
 
 
 def test_parsers():
