@@ -21,6 +21,7 @@ from .. import errors
 from ..config import REDIS_VERSION
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, Verbatim
+from ..store import types
 from ..store.types import HashValue, ListValue, SetValue, ZSetValue, string_encoding
 from .server import _check_client_name
 from .table import COMMANDS, command
@@ -215,39 +216,24 @@ def object_size(value, samples: int = 5, config=None) -> int:
     t = type(value)
     if t is bytes or t is bytearray:
         return _string_size(value)
-    cfg = config
+    enc = object_encoding(value, config)
     if t is ListValue:
         fill = 8192
         total = _lp_size(value)
         nodes = max(1, -(-total // fill))
-        return _ROBJ + 40 + nodes * 40 + je_size(total // nodes + 1)
+        return _ROBJ + 40 + nodes * (40 + je_size(-(-total // nodes)))
     if t is HashValue:
-        max_entries = cfg["hash-max-listpack-entries"] if cfg else 128
-        max_value = cfg["hash-max-listpack-value"] if cfg else 64
-        if len(value) <= max_entries and all(len(k) <= max_value and len(v) <= max_value for k, v in value.items()):
+        if enc == b"listpack":
             return _ROBJ + je_size(_lp_size([x for kv in value.items() for x in kv]))
         return _ROBJ + _dict_size(len(value)) + int(
-            _sampled(list(value.items())[:samples], samples, lambda kv: sds_alloc(len(kv[0])) + sds_alloc(len(kv[1])))
-            * len(value) / max(1, min(samples, len(value))) if value else 0)
+            _sampled(value.items(), samples, lambda kv: sds_alloc(len(kv[0])) + sds_alloc(len(kv[1]))))
     if t is SetValue:
-        max_intset = cfg["set-max-intset-entries"] if cfg else 512
-        if len(value) <= max_intset:
-            try:
-                ints = [int(m) for m in value]
-            except ValueError:
-                ints = None
-            if ints is not None and all(str(i).encode() == m for i, m in zip(ints, value)):
-                width = 2
-                for i in ints:
-                    if not -(2**15) <= i < 2**15:
-                        width = max(width, 4 if -(2**31) <= i < 2**31 else 8)
-                return _ROBJ + je_size(8 + width * len(ints))
+        if enc == b"intset":
+            return _ROBJ + je_size(_intset_bytes(value))
         return _ROBJ + _dict_size(len(value)) + int(_sampled(value, samples, lambda m: sds_alloc(len(m))))
     if t is ZSetValue:
         scores = value.scores
-        max_entries = cfg["zset-max-listpack-entries"] if cfg else 128
-        max_value = cfg["zset-max-listpack-value"] if cfg else 64
-        if len(scores) <= max_entries and all(len(m) <= max_value for m in scores):
+        if enc == b"listpack":
             return _ROBJ + je_size(_lp_size([x for kv in scores.items() for x in kv]))
         return _ROBJ + 16 + _dict_size(len(scores)) + int(
             _sampled(scores, samples, lambda m: sds_alloc(len(m)) + je_size(32 + 16)))
@@ -260,33 +246,8 @@ def key_memory_usage(db, key: bytes, value, samples: int = 5, config=None, clust
 
 
 def object_encoding(value, config=None) -> bytes:
-    """The OBJECT ENCODING name Redis 7.0 would give the value."""
-    t = type(value)
-    if t is bytes or t is bytearray:
-        return string_encoding(value)
-    if t is ListValue:
-        return b"quicklist"
-    if t is HashValue:
-        max_entries = config["hash-max-listpack-entries"] if config else 128
-        max_value = config["hash-max-listpack-value"] if config else 64
-        small = len(value) <= max_entries and all(len(k) <= max_value and len(v) <= max_value
-                                                  for k, v in value.items())
-        return b"listpack" if small else b"hashtable"
-    if t is SetValue:
-        max_intset = config["set-max-intset-entries"] if config else 512
-        if len(value) <= max_intset:
-            try:
-                if all(str(int(m)).encode() == m and -(2**63) <= int(m) < 2**63 for m in value):
-                    return b"intset"
-            except ValueError:
-                pass
-        return b"hashtable"
-    if t is ZSetValue:
-        max_entries = config["zset-max-listpack-entries"] if config else 128
-        max_value = config["zset-max-listpack-value"] if config else 64
-        small = len(value.scores) <= max_entries and all(len(m) <= max_value for m in value.scores)
-        return b"listpack" if small else b"skiplist"
-    return getattr(value, "ENCODING", b"unknown")
+    """The OBJECT ENCODING name of a value (each type module registers its own in store.types)."""
+    return types.object_encoding(value, config)
 
 
 def _dataset_estimate(node) -> int:
@@ -1336,18 +1297,37 @@ def _rdb_string_len(s: bytes) -> int:
     return _rdb_len_size(len(s)) + len(s)
 
 
-def _serialized_length(value) -> int:
+def _intset_bytes(value) -> int:
+    width = 2
+    for m in value:
+        i = int(m)
+        if not -(2**15) <= i < 2**15:
+            width = max(width, 4 if -(2**31) <= i < 2**31 else 8)
+    return 8 + width * len(value)
+
+
+def _serialized_length(value, config=None) -> int:
+    """rdbSavedObjectLen (without LZF for the encoded blobs, whose bytes we do not build)."""
     t = type(value)
     if t is bytes or t is bytearray:
         return _rdb_string_len(bytes(value))
+    enc = object_encoding(value, config)
+    blob = lambda n: _rdb_len_size(n) + n  # noqa: E731  (a listpack / intset saved as a string)
     if t is ListValue:
         lp = _lp_size(value)
-        return 1 + _rdb_len_size(lp) + lp
+        nodes = max(1, -(-lp // 8192))
+        return _rdb_len_size(nodes) + nodes * (1 + blob(-(-lp // nodes)))
     if t is HashValue:
+        if enc == b"listpack":
+            return blob(_lp_size([x for kv in value.items() for x in kv]))
         return _rdb_len_size(len(value)) + sum(_rdb_string_len(k) + _rdb_string_len(v) for k, v in value.items())
     if t is SetValue:
+        if enc == b"intset":
+            return blob(_intset_bytes(value))
         return _rdb_len_size(len(value)) + sum(_rdb_string_len(m) for m in value)
     if t is ZSetValue:
+        if enc == b"listpack":
+            return blob(_lp_size([x for kv in value.scores.items() for x in kv]))
         return _rdb_len_size(len(value.scores)) + sum(_rdb_string_len(m) + 8 for m in value.scores)
     return 0
 
@@ -1371,9 +1351,11 @@ def debug_object(c, argv):
         nodes = max(1, -(-lp // 8192))
         extra = " ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
             nodes, len(value) / nodes, c.node.config["list-max-listpack-size"], 0, lp)
-    lru = int(time.time()) & ((1 << 24) - 1)
+    db = c.db
+    idle = db.idle_seconds(argv[2]) if hasattr(db, "idle_seconds") else 0
+    lru = (int(time.time()) - idle) & ((1 << 24) - 1)
     return Status("Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-        id(value), refcount, enc.decode(), _serialized_length(value), lru, 0, extra))
+        id(value), refcount, enc.decode(), _serialized_length(value, c.node.config), lru, idle, extra))
 
 
 @debug_subcommand("error", lambda n: n == 3)

@@ -94,7 +94,7 @@ def test_info_sections_and_fields(diff, args):
 
 
 def test_info_resp3_is_verbatim(diff):
-    diff.same("HELLO", "3") if False else diff.both("HELLO", "3")
+    diff.both("HELLO", "3")
     diff.same("INFO", "cluster")
     diff.same("INFO", "nosuch")
     mine, real = diff.both("INFO")
@@ -279,8 +279,6 @@ def test_client_reply_modes(diff):
             ("CLIENT", "REPLY", "OFF"), ("PING",), ("NOSUCH",), ("GET",), ("SET", "r", "1"), ("CLIENT", "REPLY", "SKIP"),
             ("CLIENT", "REPLY", "ON"), ("ECHO", "after-on"), ("CLIENT", "REPLY", "SKIP"), ("ECHO", "skipped"),
             ("ECHO", "shown"), ("CLIENT", "REPLY", "SKIP"), ("NOSUCH",), ("GET", "r"))))
-    for _ in range(4):
-        diff.same("PING") if False else None
     got = []
     for cl in (diff.a, diff.b):
         got.append([cl.read_reply() for _ in range(4)])
@@ -398,9 +396,9 @@ def test_debug_deterministic_replies(dbg):
     for proto in ("2", "3"):
         dbg.both("HELLO", proto)
         for t in PROTOCOL_TYPES:
-            dbg.same("DEBUG", "PROTOCOL", t)
             if t in ("attrib", "push") and proto == "3":
-                continue
+                continue  # two replies: see test_debug_protocol_push_resp3
+            dbg.same("DEBUG", "PROTOCOL", t)
         dbg.same("PING")
     dbg.both("HELLO", "2")
 
@@ -531,3 +529,32 @@ def test_shutdown_closes_without_reply():
         finally:
             srv.stop()
             shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+CONTAINERS = [("HSET", "h", "a", "1", "b", "2"), ("HSET", "h2", "field1", "value1", "f2", "hello-world-this-is-longer"),
+              ("SADD", "s", "1", "2", "3"), ("SADD", "s2", "1", "2", "100000"), ("SADD", "s3", "a", "b", "c"),
+              ("RPUSH", "l", "a", "b", "c"), ("RPUSH", "l2", "1", "2", "300", "hello"), ("ZADD", "z", "1", "a", "2", "b"),
+              ("ZADD", "z2", "1.5", "abc", "2", "b")]
+
+
+def _load_containers(d):
+    """The small containers both servers can build (a family not implemented yet is left out)."""
+    keys = []
+    for cmd in CONTAINERS:
+        mine, real = d.both(*cmd)
+        if mine.startswith(b"-ERR unknown command"):
+            continue
+        assert mine == real, cmd
+        keys.append(cmd[1])
+    return keys
+
+
+def test_memory_usage_of_small_containers(diff):
+    for key in _load_containers(diff):
+        diff.same("MEMORY", "USAGE", key)
+
+
+def test_debug_digest_of_containers(dbg):
+    keys = _load_containers(dbg)
+    dbg.same("DEBUG", "DIGEST-VALUE", *keys)
+    dbg.same("DEBUG", "DIGEST")
