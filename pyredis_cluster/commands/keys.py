@@ -356,8 +356,14 @@ def dup_value(v):
     dup = getattr(v, "dup", None)
     if dup is not None:
         return dup()
-    if t is ListValue or t is HashValue or t is SetValue:
-        return t(v)  # elements are immutable bytes
+    if t is ListValue:
+        return ListValue(v)  # elements are immutable bytes
+    if t is HashValue or t is SetValue:
+        new = t(v)
+        big = getattr(v, "big", None)  # the encoding is copied (hashTypeDup, setTypeDup) ...
+        if big is not None:
+            new.big = big
+        return new  # ... the caches (pool, scan) are rebuilt on demand
     return copy.deepcopy(v)
 
 

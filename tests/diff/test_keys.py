@@ -296,6 +296,16 @@ def test_copy_is_deep_for_containers(diff):
         ("SADD", "s", "a"), ("COPY", "s", "s2"), ("SADD", "s", "b"),
     )
     diff.same_unordered("SMEMBERS", "s2")
+    # the copy keeps the encoding, even one Redis would not choose for the value as it is now
+    diff.run(
+        ("HSET", "hb", "f", "x" * 65), ("HSET", "hb", "f", "short"), ("COPY", "hb", "hb2"),
+        ("OBJECT", "ENCODING", "hb"), ("OBJECT", "ENCODING", "hb2"),
+        ("SADD", "sb", "a", "1"), ("SREM", "sb", "a"), ("COPY", "sb", "sb2"), ("OBJECT", "ENCODING", "sb"),
+        ("OBJECT", "ENCODING", "sb2"),
+        ("ZADD", "zb", "1", "y" * 65), ("ZREM", "zb", "y" * 65), ("ZADD", "zb", "1", "a"), ("COPY", "zb", "zb2"),
+        ("OBJECT", "ENCODING", "zb2"),
+        ("COPY", "l", "l3"), ("OBJECT", "ENCODING", "l3"),
+    )
 
 
 def test_move(diff):
