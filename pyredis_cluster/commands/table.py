@@ -116,6 +116,7 @@ class Command:
     is_readonly: bool = False
     denyoom: bool = False
     no_keys: bool = True
+    single_key: int = 0  # argv index of the one key, for commands with exactly one key (cluster fast path)
     # statistics (INFO commandstats)
     calls: int = 0
     usec: int = 0
@@ -229,6 +230,10 @@ def command(name: str, arity: int | None = None, flags: str | None = None, keys=
         cmd.is_readonly = "readonly" in cmd.flags
         cmd.denyoom = "denyoom" in cmd.flags
         cmd.no_keys = not cmd.key_specs and getkeys is None
+        if getkeys is None and len(cmd.key_specs) == 1:
+            ks = cmd.key_specs[0]
+            if ks.begin == "index" and ks.find == "range" and ks.lastkey == 0 and ks.index > 0:
+                cmd.single_key = ks.index
         if "|" in name:
             container_name, sub = name.split("|", 1)
             container = COMMANDS.get(container_name.encode())

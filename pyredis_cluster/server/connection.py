@@ -18,6 +18,7 @@ from .. import errors
 from ..commands import table
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
+from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 
 _lookup = table._LOOKUP
@@ -85,7 +86,6 @@ class Client(asyncio.Protocol):
             self.multi is not None
             or not self.authenticated
             or (self.channels or self.patterns or self.shard_channels) and not self.resp3
-            or self.node.cluster is not None
             or self.node.monitors
             or self.node.pause_until
             or self.blocked is not None
@@ -175,6 +175,8 @@ class Client(asyncio.Protocol):
         out = self.out
         stats = self.node.stats
         ready = self.node.blocking.ready  # keys made ready for blocked clients (server/blocking.py)
+        cluster = self.node.cluster
+        myself = cluster.myself if cluster is not None else None
         done = 0
         for i, argv in enumerate(cmds):
             if self.slow:
@@ -198,6 +200,14 @@ class Client(asyncio.Protocol):
                 cmd.rejected_calls += 1
                 stats.error(errors.wrong_arity(cmd.name))
                 continue
+            if cluster is not None and not cmd.no_keys:
+                # Cluster mode: serve here only the plain case -- one key, in a slot I own and that is
+                # not being migrated, cluster ok.  Everything else goes through the routing gate.
+                ki = cmd.single_key
+                if (not ki or cluster.slots[key_hash_slot(argv[ki])] is not myself or cluster.state
+                        or cluster.migrating_slots_to or cluster.importing_slots_from):
+                    self.execute_slow(argv)
+                    continue
             try:
                 r = cmd.handler(self, argv)
             except CommandError as e:
