@@ -303,6 +303,7 @@ def _rename_generic(c, argv, nx: bool):
     if word is not None:
         db.atime[dst] = word
     db.delete(src)
+    c.node.blocking.signal(db, dst)  # dbAdd: clients blocked on dst (BLPOP ...) may be served
     return ONE if nx else OK
 
 
@@ -342,6 +343,7 @@ def move(c, argv):
     if word is not None:
         dst.atime[key] = word
     src.delete(key)
+    node.blocking.signal(dst, key)
     return ONE
 
 
@@ -409,6 +411,7 @@ def copy_(c, argv):
     dst.add(newkey, newv)
     if when is not None:
         dst.set_expire(newkey, when)
+    node.blocking.signal(dst, newkey)
     return ONE
 
 
@@ -437,6 +440,10 @@ def swapdb(c, argv):
         db1, db2 = node.dbs[id1], node.dbs[id2]
         _touch_watched_for_swap(node, db1, db2)
         db1.swap_with(db2)
+        signal_db = getattr(node.blocking, "signal_db", None)  # scanDatabaseForReadyKeys
+        if signal_db is not None:
+            signal_db(db1)
+            signal_db(db2)
     node.dirty += 1
     return OK
 

@@ -302,3 +302,40 @@ def test_object_idletime(r):
     assert r.object("idletime", "k") == idle  # NOTOUCH commands leave it alone
     r.touch("k")
     assert r.object("idletime", "k") == 0
+
+
+# -- keys created by RENAME / MOVE / COPY / SWAPDB wake blocked clients ---------------------------------
+
+@pytest.mark.parametrize("how", ["rename", "copy", "move", "swapdb"])
+def test_key_commands_serve_blocked_clients(r, ours, how):
+    import threading
+
+    from pyredis_cluster.commands import table
+
+    if b"blpop" not in table.COMMANDS:
+        pytest.skip("no BLPOP yet")
+    blocked = redis.Redis(port=ours.port, db=0)
+    result = []
+    t = threading.Thread(target=lambda: result.append(blocked.blpop("target", timeout=5)))
+    t.start()
+    try:
+        time.sleep(0.2)
+        other = redis.Redis(port=ours.port, db=1)
+        if how == "rename":
+            r.rpush("src", "x")
+            r.rename("src", "target")
+        elif how == "copy":
+            r.rpush("src", "x")
+            r.copy("src", "target")
+        elif how == "move":
+            other.rpush("target", "x")
+            other.move("target", 0)
+        else:
+            other.rpush("target", "x")
+            r.swapdb(0, 1)
+        other.close()
+        t.join(6)
+        assert result == [(b"target", b"x")]
+    finally:
+        t.join(6)
+        blocked.close()
