@@ -19,10 +19,11 @@ def cluster_pair():
     ours = start_server("ours", args=args)
     theirs = start_server("redis", args=args)
     d = Differ(ours.port, theirs.port)
-    d.b.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
-    deadline = time.monotonic() + 10
-    while b"cluster_state:ok" not in d.b.call("CLUSTER", "INFO") and time.monotonic() < deadline:
-        time.sleep(0.1)  # redis-server waits a moment (CLUSTER_WRITABLE_DELAY) before serving
+    for c in (d.a, d.b):
+        c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in c.call("CLUSTER", "INFO") and time.monotonic() < deadline:
+            time.sleep(0.1)  # a master waits a moment (CLUSTER_WRITABLE_DELAY) before serving
     yield d
     d.close()
     for s in (ours, theirs):
