@@ -139,7 +139,7 @@ class ClusterBus:
     def __init__(self, node):
         self.node = node
         cfg = node.config
-        self.config_file = cfg["cluster-config-file"]
+        self.config_file = cfg.resolve(cfg["cluster-config-file"])
         self.lock = nodes_conf.ConfigLock(self.config_file)
         self.state = ClusterState(self._cluster_config(), NodeHost(node), now=now_ms())
         loaded = nodes_conf.load(self.state, self.config_file, now_ms())
