@@ -15,7 +15,18 @@ from __future__ import annotations
 from .. import errors
 from ..errors import CommandError
 from ..protocol.reply import OK, Map
-from ..store.containers import LLONG_MAX, LLONG_MIN, hash_is_big, parse_scan_options, pool_of, scan_step, string2ll
+from ..store.containers import (
+    LLONG_MAX,
+    LLONG_MIN,
+    hash_is_big,
+    parse_scan_options,
+    pool_added,
+    random_distinct,
+    random_element,
+    random_elements,
+    scan_step,
+    string2ll,
+)
 from ..store.types import ENCODINGS, HashValue
 from .keys import parse_scan_cursor
 from .strings import _INF, _format_ld_human, _ld_round, _parse_ld
@@ -61,7 +72,6 @@ def _write(c, key: bytes):
 
 
 def _done(c, key: bytes, h, created: bool) -> None:
-    h.pool = None
     if created:
         c.db.add(key, h)
     else:
@@ -80,10 +90,13 @@ def _set_fields(c, argv, h) -> int:
                 big = True
                 break
     added = 0
+    pool = getattr(h, "pool", None)
     for i in range(2, n, 2):
         f = argv[i]
         if f not in h:
             added += 1
+            if pool is not None:
+                pool.append(f)
         h[f] = argv[i + 1]
     if not big and len(h) > config["hash-max-listpack-entries"]:
         big = True
@@ -95,6 +108,8 @@ def _set_one(c, h, field: bytes, value: bytes) -> None:
     """hashTypeSet of one field (HSETNX, HINCRBY, HINCRBYFLOAT): converts on a long field or value
     and when the entry count goes past the limit."""
     config = c.node.config
+    if field not in h:
+        pool_added(h, field)
     if not hash_is_big(h, config):
         limit = config["hash-max-listpack-value"]
         if len(field) > limit or len(value) > limit:
@@ -172,8 +187,7 @@ def hdel(c, argv):
             deleted += 1
             if not h:
                 break
-    if deleted:
-        h.pool = None
+    if deleted:  # (deleted fields stay in the pick pool until a pick meets them)
         if h:
             db.touch(key)
         else:
@@ -304,8 +318,7 @@ def hrandfield(c, argv):
     h = _read(c, argv[1])
     if h is None:
         return None
-    pool = pool_of(h)
-    return pool[c.db.rng.randrange(len(pool))]
+    return random_element(h, c.db.rng)
 
 
 def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
@@ -317,10 +330,7 @@ def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
     rng = c.db.rng
     size = len(h)
     if count < 0 or count == 1:  # CASE 1: count random picks, repeats allowed
-        count = -count if count < 0 else count
-        pool = pool_of(h)
-        randrange = rng.randrange
-        fields = [pool[randrange(size)] for _ in range(count)]
+        fields = random_elements(h, rng, -count if count < 0 else count)
     elif count >= size:  # CASE 2: the whole hash, in its order
         fields = list(h)
     elif count * 3 <= size and not hash_is_big(h, c.node.config):
@@ -329,7 +339,7 @@ def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
         fields = list(h)
         fields = [fields[i] for i in picked]
     else:  # CASES 3 and 4: distinct fields in a random order
-        fields = rng.sample(pool_of(h), count)
+        fields = random_distinct(h, rng, count)
     if not withvalues:
         return fields
     if nested:

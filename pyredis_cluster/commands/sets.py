@@ -22,6 +22,10 @@ from ..store.containers import (
     is_ll,
     parse_scan_options,
     pool_of,
+    random_distinct,
+    random_element,
+    random_elements,
+    random_index,
     scan_step,
     set_content_is_big,
     set_is_big,
@@ -86,10 +90,16 @@ def _new_set(members, config, big=None) -> SetValue:
 def _add(s, members, config) -> int:
     """setTypeAdd of each member; the number added."""
     before = len(s)
-    s.update(members)
+    pool = getattr(s, "pool", None)
+    if pool is None:
+        s.update(members)
+    else:  # keep the pick pool in step
+        for m in members:
+            if m not in s:
+                s.add(m)
+                pool.append(m)
     added = len(s) - before
     if added:
-        s.pool = None
         if not set_is_big(s, config) and (len(s) > config["set-max-intset-entries"]
                                           or not all(map(is_ll, members))):
             s.big = True  # (a non-integer cannot be in an intset already: it was added just now)
@@ -129,8 +139,7 @@ def srem(c, argv):
             deleted += 1
             if not s:
                 break
-    if deleted:
-        s.pool = None
+    if deleted:  # (removed members stay in the pick pool until a pick meets them)
         if s:
             c.db.touch(key)
         else:
@@ -153,7 +162,6 @@ def smove(c, argv):
     if ele not in src:
         return 0
     src.discard(ele)
-    src.pool = None
     if not src:
         db.delete(src_key)
     else:
@@ -193,8 +201,8 @@ def scard(c, argv):
 
 def _pop_random(s, rng):
     """Remove and return a random member, keeping the pick pool in step."""
-    pool = pool_of(s)
-    i = rng.randrange(len(pool))
+    i = random_index(s, rng)
+    pool = s.pool
     m = pool[i]
     last = pool.pop()
     if i < len(pool):
@@ -272,8 +280,7 @@ def srandmember(c, argv):
     s = _read(c, argv[1])
     if s is None:
         return None
-    pool = pool_of(s)
-    return pool[c.db.rng.randrange(len(pool))]
+    return random_element(s, c.db.rng)
 
 
 def _srandmember_count(c, argv):
@@ -285,13 +292,10 @@ def _srandmember_count(c, argv):
     rng = c.db.rng
     size = len(s)
     if count < 0 or count == 1:  # CASE 1: random picks, repeats allowed
-        count = -count if count < 0 else count
-        pool = pool_of(s)
-        randrange = rng.randrange
-        return [pool[randrange(size)] for _ in range(count)]
+        return random_elements(s, rng, -count if count < 0 else count)
     if count >= size:  # CASE 2: the whole set, in its order
         return _ordered(s, c.node.config)
-    return rng.sample(pool_of(s), count)  # CASES 3 and 4: distinct members
+    return random_distinct(s, rng, count)  # CASES 3 and 4: distinct members
 
 
 # -- SINTER / SUNION / SDIFF -------------------------------------------------------------------------

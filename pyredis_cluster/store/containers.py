@@ -17,8 +17,11 @@ the encoding of the object is kept in three lazily set attributes of the value:
 
 ``pool``
     A list of the elements, for random picks (SPOP, SRANDMEMBER, HRANDFIELD): Python's ``dict`` and
-    ``set`` have no random access.  Built on demand, dropped by every write (set to None), except SPOP
-    which keeps it in step.
+    ``set`` have no random access.  Built on demand (O(n)) and then kept up at O(1) a write: adds
+    append to it; removals leave their element behind, and a pick that lands on such an element drops
+    it and draws again (so picks stay uniform); SPOP removes its pick.  Only the hash and set command
+    modules change these values in place, and they keep that up; anything else that did would have to
+    set ``pool`` to None.
 
 ``scan``
     The elements sorted by ``hash()``, for HSCAN/SSCAN of hashtable-encoded values.  A cursor is a
@@ -101,11 +104,63 @@ def intset_order(members) -> list:
 
 
 def pool_of(v) -> list:
-    """A list of the elements of ``v`` (for random access), built once per run of reads."""
+    """Exactly the elements of ``v`` as a list (for random access and sampling)."""
     pool = getattr(v, "pool", None)
-    if pool is None or len(pool) != len(v):
+    if pool is None or len(pool) != len(v):  # none yet, or removed elements still in it
         pool = v.pool = list(v)
     return pool
+
+
+def random_index(v, rng) -> int:
+    """The index in ``v.pool`` of a uniformly chosen element of ``v`` (not empty)."""
+    pool = getattr(v, "pool", None)
+    n = len(v)
+    if pool is None or len(pool) < n or len(pool) > 2 * n + 64:
+        pool = v.pool = list(v)
+    while True:
+        i = rng.randrange(len(pool))
+        if pool[i] in v:
+            return i
+        last = pool.pop()  # an element removed since: drop it and draw again
+        if i < len(pool):
+            pool[i] = last
+
+
+def random_element(v, rng):
+    """A uniformly chosen element of ``v`` (not empty)."""
+    i = random_index(v, rng)  # (may build v.pool: read it afterwards)
+    return v.pool[i]
+
+
+def random_elements(v, rng, count: int) -> list:
+    """``count`` uniformly chosen elements of ``v`` (not empty), repeats allowed."""
+    out = [random_element(v, rng)]  # builds the pool if need be
+    pool = v.pool
+    if len(pool) == len(v):  # no removed element left in it: plain draws
+        randrange = rng.randrange
+        n = len(pool)
+        out += [pool[randrange(n)] for _ in range(count - 1)]
+    else:
+        out += [random_element(v, rng) for _ in range(count - 1)]
+    return out
+
+
+def random_distinct(v, rng, count: int) -> list:
+    """``count`` distinct elements of ``v`` (fewer than it has) in a random order (Redis's CASE 3
+    and CASE 4 of SRANDMEMBER / HRANDFIELD)."""
+    if count * 3 > len(v):
+        return rng.sample(pool_of(v), count)
+    picked: dict = {}
+    while len(picked) < count:
+        picked[random_element(v, rng)] = None
+    return list(picked)
+
+
+def pool_added(v, element) -> None:
+    """Keep the pick pool of ``v`` in step with a new element."""
+    pool = getattr(v, "pool", None)
+    if pool is not None:
+        pool.append(element)
 
 
 # -- HSCAN / SSCAN of hashtable-encoded values -----------------------------------------------------

@@ -460,3 +460,20 @@ def test_keyspace_hits_misses(diff):
             if mine != real:
                 wrong.append((cmd, mine, real))
     assert not wrong
+
+
+def test_random_picks_after_writes(diff):
+    """Random picks only ever return current fields, whatever was added or removed in between."""
+    fill(diff, "h", 600)
+    both_parsed(diff, "HRANDFIELD", "h", "-5")
+    diff.same("HDEL", "h", *["f%d" % i for i in range(590)])
+    diff.same("HSET", "h", "new1", "x")
+    diff.same("HSETNX", "h", "new2", "y")
+    diff.same("HINCRBY", "h", "new3", "1")
+    live = {b"f%d" % i for i in range(590, 600)} | {b"new1", b"new2", b"new3"}
+    for args in (("HRANDFIELD", "h", "-600"), ("HRANDFIELD", "h", "5"), ("HRANDFIELD", "h", "12"),
+                 ("HRANDFIELD", "h"), ("HRANDFIELD", "h", "-50", "WITHVALUES")):
+        for reply in both_parsed(diff, *args):
+            fields = reply[::2] if "WITHVALUES" in args else reply if isinstance(reply, list) else [reply]
+            assert set(fields) <= live
+    assert set(parse(diff.a.call("HRANDFIELD", "h", "-3000"))) == live

@@ -442,3 +442,26 @@ def test_keyspace_hits_misses(diff):
         if mine != real:
             wrong.append((cmd, mine, real))
     assert not wrong
+
+
+def test_random_picks_after_writes(diff):
+    """Random picks only ever return current members, whatever was added or removed in between."""
+    diff.same("SADD", "s", *members(300, "m%d"))
+    both_parsed(diff, "SRANDMEMBER", "s", "-5")
+    diff.same("SREM", "s", *members(290, "m%d"))
+    diff.same("SADD", "s", "new1", "new2")
+    live = {b"m%d" % i for i in range(290, 300)} | {b"new1", b"new2"}
+    for args in (("SRANDMEMBER", "s", "-600"), ("SRANDMEMBER", "s", "5"), ("SRANDMEMBER", "s", "11"),
+                 ("SRANDMEMBER", "s")):
+        for reply in both_parsed(diff, *args):
+            assert set(reply if isinstance(reply, list) else [reply]) <= live
+    mine = parse(diff.a.call("SRANDMEMBER", "s", "-2000"))
+    assert set(mine) == live
+    diff.same("SMOVE", "s", "t", "new1")
+    live.discard(b"new1")
+    popped = [parse(diff.a.call("SPOP", "s")) for _ in range(3)]
+    popped += parse(diff.a.call("SPOP", "s", "3"))
+    assert len(set(popped)) == 6 and set(popped) <= live
+    rest = parse(diff.a.call("SPOP", "s", "100"))
+    assert set(rest) | set(popped) == live and not set(rest) & set(popped)
+    assert parse(diff.a.call("EXISTS", "s")) == 0
