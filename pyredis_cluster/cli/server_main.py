@@ -145,9 +145,14 @@ def run(config: Config, no_args: bool = False) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
         pass
+    from ..cluster.nodes_conf import NodesConfError
     from ..server.node import Node
 
-    node = Node(config)
+    try:
+        node = Node(config)
+    except NodesConfError as e:  # a corrupt or locked nodes.conf: refuse to run on half a state
+        early.warning(str(e))
+        return 1
     node.pidfile = pidfile
 
     async def amain():
