@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import epochs, failure, gossip, ownership, state_eval
+from . import election, epochs, failure, gossip, ownership, state_eval
 from .actions import CloseLink, Connect, Event, SaveConfig, Send
 from .messages import (FAILOVER_AUTH_ACK, FAILOVER_AUTH_REQUEST, MEET, MFLAG_PAUSED, MFSTART, NODE_FAIL,
                        NODE_HANDSHAKE, NODE_MASTER, NODE_MEET, NODE_MIGRATE_TO, NODE_MYSELF, NODE_NOADDR,
@@ -188,7 +188,7 @@ class ClusterState:
         if flags & TODO_SAVE_CONFIG:
             self.outbox.append(SaveConfig(bool(flags & TODO_FSYNC_CONFIG)))
 
-    failover_hooks = None  # the election module plugs in here (replication/failover issue)
+    failover_hooks = election.FailoverHooks  # replica election, manual failover, replica migration
 
     # =========================================================================================
     # Communication link

@@ -20,9 +20,28 @@ from dataclasses import dataclass, field
 
 from ..cluster import messages
 from ..cluster.actions import CloseLink, Connect, Send
-from ..cluster.state import ClusterConfig, ClusterState
+from ..cluster.state import ClusterConfig, ClusterState, Host
 
 TICK_MS = 100
+
+
+class SimHost(Host):
+    """The data side of a simulated node: a replication offset the test sets, and a record of the
+    replication changes the core asked for."""
+
+    def __init__(self):
+        self.offset = 0
+        self.replicating_from = None
+        self.paused_until = 0
+
+    def repl_offset(self) -> int:
+        return self.offset
+
+    def replicate_from(self, node) -> None:
+        self.replicating_from = node.name if node is not None else None
+
+    def pause_writes(self, until_ms: int) -> None:
+        self.paused_until = until_ms
 
 
 @dataclass(eq=False)
@@ -68,7 +87,7 @@ class Simulation:
         i = len(self.nodes)
         port = 30000 + i
         cfg = ClusterConfig(port=port, cport=port + 10000, node_timeout=self.node_timeout, **config)
-        st = ClusterState(cfg, rng=random.Random(self.rng.getrandbits(64)),
+        st = ClusterState(cfg, host=SimHost(), rng=random.Random(self.rng.getrandbits(64)),
                           name="%040x" % self.rng.getrandbits(160), now=self.now)
         node = SimNode(i, "127.0.0.1", port, st)
         st.event_listeners.append(lambda ev, idx=i: self.log.append((ev.time, idx, ev)))
@@ -94,6 +113,15 @@ class Simulation:
 
         st.todo(TODO_UPDATE_STATE | TODO_SAVE_CONFIG)
         self._flush(node)
+
+    def replicate(self, replica: SimNode, master: SimNode) -> None:
+        """CLUSTER REPLICATE master on ``replica`` (it must already know the master)."""
+        st = replica.state
+        st.set_my_master(st.nodes[master.name], self.now)
+        from ..cluster.state import TODO_SAVE_CONFIG, TODO_UPDATE_STATE
+
+        st.todo(TODO_UPDATE_STATE | TODO_SAVE_CONFIG)
+        self._flush(replica)
 
     def set_config_epoch(self, node: SimNode, epoch: int) -> None:
         node.state.myself.config_epoch = epoch
