@@ -1,0 +1,566 @@
+"""The RDB format of Redis 7.0 (RDB version 10): whole snapshots (full syncs, dump.rdb) and single
+values (DUMP / RESTORE payloads).  Redis: rdb.c, listpack.c, intset.c, ziplist.c, lzf_d.c, crc64.c.
+
+Writing uses the plain encodings every Redis 7.0 loads (string, list as a quicklist of plain nodes,
+set, hash, zset as 8-byte doubles); reading accepts every encoding redis-server 7.0 writes and the
+older ones it still loads (listpack, quicklist 2, intset, ziplist, zipmap, LZF-compressed strings,
+integer-encoded strings), so a dump.rdb or a full sync from a real Redis loads here.
+
+    data = dump_value(value)            # the RDB encoding of one value, with its type byte
+    payload = dump_payload(value)       # DUMP: value + RDB version + CRC64
+    value = load_payload(payload)       # RESTORE (raises RDBError)
+    blob = dump_rdb(dbs, aux)           # a whole RDB file
+    for db, key, value, expire_ms in iter_rdb(blob): ...
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import crcmod
+
+from .types import HashValue, ListValue, SetValue, ZSetValue
+
+RDB_VERSION = 10
+
+# object types
+TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH, TYPE_ZSET_2 = 0, 1, 2, 3, 4, 5
+TYPE_MODULE, TYPE_MODULE_2 = 6, 7
+TYPE_HASH_ZIPMAP, TYPE_LIST_ZIPLIST, TYPE_SET_INTSET, TYPE_ZSET_ZIPLIST, TYPE_HASH_ZIPLIST = 9, 10, 11, 12, 13
+TYPE_LIST_QUICKLIST, TYPE_STREAM_LISTPACKS, TYPE_HASH_LISTPACK, TYPE_ZSET_LISTPACK = 14, 15, 16, 17
+TYPE_LIST_QUICKLIST_2, TYPE_STREAM_LISTPACKS_2 = 18, 19
+
+# opcodes
+OP_FUNCTION2, OP_FUNCTION, OP_MODULE_AUX, OP_IDLE, OP_FREQ, OP_AUX = 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA
+OP_RESIZEDB, OP_EXPIRETIME_MS, OP_EXPIRETIME, OP_SELECTDB, OP_EOF = 0xFB, 0xFC, 0xFD, 0xFE, 0xFF
+
+crc64 = crcmod.mkCrcFun(0x1AD93D23594C935A9, initCrc=0, rev=True, xorOut=0)
+
+
+class RDBError(ValueError):
+    pass
+
+
+# =========================================================================================================
+# Writing
+# =========================================================================================================
+
+
+def _len(n: int) -> bytes:
+    if n < 1 << 6:
+        return bytes((n,))
+    if n < 1 << 14:
+        return bytes((0x40 | (n >> 8), n & 0xFF))
+    if n < 1 << 32:
+        return b"\x80" + struct.pack(">I", n)
+    return b"\x81" + struct.pack(">Q", n)
+
+
+def _string(s: bytes) -> bytes:
+    """rdbSaveRawString: small integers in their integer encoding, otherwise plain."""
+    if 0 < len(s) <= 11:
+        try:
+            v = int(s)
+        except ValueError:
+            v = None
+        if v is not None and str(v).encode() == s:
+            if -(1 << 7) <= v < 1 << 7:
+                return b"\xc0" + struct.pack("<b", v)
+            if -(1 << 15) <= v < 1 << 15:
+                return b"\xc1" + struct.pack("<h", v)
+            if -(1 << 31) <= v < 1 << 31:
+                return b"\xc2" + struct.pack("<i", v)
+    return _len(len(s)) + bytes(s)
+
+
+def value_type(value) -> int:
+    t = type(value)
+    if t is bytes or t is bytearray:
+        return TYPE_STRING
+    if isinstance(value, ListValue):
+        return TYPE_LIST_QUICKLIST_2
+    if isinstance(value, SetValue):
+        return TYPE_SET
+    if isinstance(value, HashValue):
+        return TYPE_HASH
+    if isinstance(value, ZSetValue):
+        return TYPE_ZSET_2
+    raise RDBError("cannot serialize a value of type %r" % t)
+
+
+def _zset_items(value):
+    """(member, score) pairs of a sorted set, highest score first (as Redis writes ZSET_2)."""
+    return [(m, s) for s, m in value.items(reverse=True)]
+
+
+def dump_value(value) -> bytes:
+    """<type byte><value> in RDB encoding."""
+    t = value_type(value)
+    out = [bytes((t,))]
+    if t == TYPE_STRING:
+        out.append(_string(bytes(value)))
+    elif t == TYPE_LIST_QUICKLIST_2:
+        # one PLAIN node per element: simple, and loaded by every 7.0
+        out.append(_len(len(value)))
+        for e in value:
+            out.append(b"\x01")  # QUICKLIST_NODE_CONTAINER_PLAIN
+            out.append(_string(bytes(e)))
+    elif t == TYPE_SET:
+        out.append(_len(len(value)))
+        out.extend(_string(bytes(m)) for m in value)
+    elif t == TYPE_HASH:
+        out.append(_len(len(value)))
+        for f, v in value.items():
+            out.append(_string(bytes(f)))
+            out.append(_string(bytes(v)))
+    elif t == TYPE_ZSET_2:
+        out.append(_len(len(value)))
+        for m, score in _zset_items(value):
+            out.append(_string(bytes(m)))
+            out.append(struct.pack("<d", score))
+    return b"".join(out)
+
+
+def dump_payload(value) -> bytes:
+    """createDumpPayload: value + 2-byte RDB version + CRC64 (both little-endian)."""
+    body = dump_value(value) + struct.pack("<H", RDB_VERSION)
+    return body + struct.pack("<Q", crc64(body))
+
+
+def dump_rdb(dbs, aux: dict | None = None, now_ms: int | None = None) -> bytes:
+    """A whole RDB file: ``dbs`` is a list of Database objects."""
+    out = [b"REDIS%04d" % RDB_VERSION]
+    aux = dict(aux or {})
+    aux.setdefault(b"redis-ver", b"7.0.15")
+    aux.setdefault(b"redis-bits", b"64")
+    aux.setdefault(b"ctime", str(int(time.time())).encode())
+    aux.setdefault(b"used-mem", b"0")
+    aux.setdefault(b"aof-base", b"0")
+    for k, v in aux.items():
+        out.append(bytes((OP_AUX,)) + _string(k) + _string(v))
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    for db in dbs:
+        if not db.data:
+            continue
+        out.append(bytes((OP_SELECTDB,)) + _len(db.id))
+        out.append(bytes((OP_RESIZEDB,)) + _len(len(db.data)) + _len(len(db.expires)))
+        expires = db.expires
+        for key, value in db.data.items():
+            when = expires.get(key) if expires else None
+            if when is not None:
+                if when <= now:
+                    continue  # already expired: Redis skips it too when saving
+                out.append(bytes((OP_EXPIRETIME_MS,)) + struct.pack("<Q", when))
+            out.append(dump_value(value)[:1] + _string(key) + dump_value(value)[1:])
+    out.append(bytes((OP_EOF,)))
+    body = b"".join(out)
+    return body + struct.pack("<Q", crc64(body))
+
+
+# =========================================================================================================
+# Reading
+# =========================================================================================================
+
+
+class _Reader:
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes, pos: int = 0):
+        self.data = data
+        self.pos = pos
+
+    def take(self, n: int) -> bytes:
+        p = self.pos
+        if p + n > len(self.data):
+            raise RDBError("unexpected end of data")
+        self.pos = p + n
+        return self.data[p:p + n]
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            raise RDBError("unexpected end of data")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def length(self):
+        """rdbLoadLenByRef: (length, is_encoded)."""
+        b = self.byte()
+        kind = b >> 6
+        if kind == 0:
+            return b & 0x3F, False
+        if kind == 1:
+            return ((b & 0x3F) << 8) | self.byte(), False
+        if kind == 3:
+            return b & 0x3F, True
+        if b == 0x80:
+            return struct.unpack(">I", self.take(4))[0], False
+        if b == 0x81:
+            return struct.unpack(">Q", self.take(8))[0], False
+        raise RDBError("unknown length encoding %#x" % b)
+
+    def plain_length(self) -> int:
+        n, enc = self.length()
+        if enc:
+            raise RDBError("unexpected encoded length")
+        return n
+
+    def string(self) -> bytes:
+        n, enc = self.length()
+        if not enc:
+            return bytes(self.take(n))
+        if n == 0:
+            return str(struct.unpack("<b", self.take(1))[0]).encode()
+        if n == 1:
+            return str(struct.unpack("<h", self.take(2))[0]).encode()
+        if n == 2:
+            return str(struct.unpack("<i", self.take(4))[0]).encode()
+        if n == 3:
+            clen = self.plain_length()
+            ulen = self.plain_length()
+            return lzf_decompress(self.take(clen), ulen)
+        raise RDBError("unknown string encoding %d" % n)
+
+    def double_legacy(self) -> float:
+        n = self.byte()
+        if n == 253:
+            return float("nan")
+        if n == 254:
+            return float("inf")
+        if n == 255:
+            return float("-inf")
+        return float(self.take(n))
+
+
+def lzf_decompress(data: bytes, expected: int) -> bytes:
+    """lzf_decompress (liblzf): literal runs and back references."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        ctrl = data[i]
+        i += 1
+        if ctrl < 32:
+            ln = ctrl + 1
+            if i + ln > n:
+                raise RDBError("invalid LZF data")
+            out += data[i:i + ln]
+            i += ln
+        else:
+            ln = ctrl >> 5
+            if ln == 7:
+                if i >= n:
+                    raise RDBError("invalid LZF data")
+                ln += data[i]
+                i += 1
+            if i >= n:
+                raise RDBError("invalid LZF data")
+            ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
+            i += 1
+            if ref < 0:
+                raise RDBError("invalid LZF back reference")
+            for _ in range(ln + 2):
+                out.append(out[ref])
+                ref += 1
+    if len(out) != expected:
+        raise RDBError("LZF length mismatch")
+    return bytes(out)
+
+
+def listpack_entries(blob: bytes) -> list:
+    """lpGet over a whole listpack: every element as bytes (integers in decimal)."""
+    if len(blob) < 7 or blob[-1] != 0xFF:
+        raise RDBError("invalid listpack")
+    total = struct.unpack_from("<I", blob, 0)[0]
+    if total != len(blob):
+        raise RDBError("listpack length mismatch")
+    out = []
+    p = 6
+    end = len(blob) - 1
+    while p < end:
+        b = blob[p]
+        if b < 0x80:
+            out.append(str(b).encode())
+            size = 1
+        elif b & 0xC0 == 0x80:
+            ln = b & 0x3F
+            out.append(bytes(blob[p + 1:p + 1 + ln]))
+            size = 1 + ln
+        elif b & 0xE0 == 0xC0:
+            u = ((b & 0x1F) << 8) | blob[p + 1]
+            out.append(str(u - 8192 if u >= 4096 else u).encode())
+            size = 2
+        elif b & 0xF0 == 0xE0:
+            ln = ((b & 0x0F) << 8) | blob[p + 1]
+            out.append(bytes(blob[p + 2:p + 2 + ln]))
+            size = 2 + ln
+        elif b == 0xF0:
+            ln = struct.unpack_from("<I", blob, p + 1)[0]
+            out.append(bytes(blob[p + 5:p + 5 + ln]))
+            size = 5 + ln
+        elif b == 0xF1:
+            out.append(str(struct.unpack_from("<h", blob, p + 1)[0]).encode())
+            size = 3
+        elif b == 0xF2:
+            v = int.from_bytes(blob[p + 1:p + 4], "little", signed=True)
+            out.append(str(v).encode())
+            size = 4
+        elif b == 0xF3:
+            out.append(str(struct.unpack_from("<i", blob, p + 1)[0]).encode())
+            size = 5
+        elif b == 0xF4:
+            out.append(str(struct.unpack_from("<q", blob, p + 1)[0]).encode())
+            size = 9
+        else:
+            raise RDBError("invalid listpack entry encoding %#x" % b)
+        backlen = 1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151 else 4 if size < 268435455 else 5
+        p += size + backlen
+        if p > end:
+            raise RDBError("listpack entry past the end")
+    return out
+
+
+def ziplist_entries(blob: bytes) -> list:
+    """Legacy ziplists (RDB files of Redis < 7.0)."""
+    if len(blob) < 11:
+        raise RDBError("invalid ziplist")
+    p = 10
+    out = []
+    while True:
+        if p >= len(blob):
+            raise RDBError("ziplist without end")
+        if blob[p] == 0xFF:
+            return out
+        p += 5 if blob[p] == 0xFE else 1  # prevlen
+        b = blob[p]
+        kind = b >> 6
+        if kind == 0:
+            ln = b & 0x3F
+            out.append(bytes(blob[p + 1:p + 1 + ln]))
+            p += 1 + ln
+        elif kind == 1:
+            ln = ((b & 0x3F) << 8) | blob[p + 1]
+            out.append(bytes(blob[p + 2:p + 2 + ln]))
+            p += 2 + ln
+        elif kind == 2:
+            ln = struct.unpack_from(">I", blob, p + 1)[0]
+            out.append(bytes(blob[p + 5:p + 5 + ln]))
+            p += 5 + ln
+        elif b == 0xC0:
+            out.append(str(struct.unpack_from("<h", blob, p + 1)[0]).encode())
+            p += 3
+        elif b == 0xD0:
+            out.append(str(struct.unpack_from("<i", blob, p + 1)[0]).encode())
+            p += 5
+        elif b == 0xE0:
+            out.append(str(struct.unpack_from("<q", blob, p + 1)[0]).encode())
+            p += 9
+        elif b == 0xF0:
+            out.append(str(int.from_bytes(blob[p + 1:p + 4], "little", signed=True)).encode())
+            p += 4
+        elif b == 0xFE:
+            out.append(str(struct.unpack_from("<b", blob, p + 1)[0]).encode())
+            p += 2
+        elif 0xF1 <= b <= 0xFD:
+            out.append(str((b & 0x0F) - 1).encode())
+            p += 1
+        else:
+            raise RDBError("invalid ziplist entry encoding %#x" % b)
+
+
+def intset_members(blob: bytes) -> list:
+    if len(blob) < 8:
+        raise RDBError("invalid intset")
+    enc, count = struct.unpack_from("<II", blob, 0)
+    fmt = {2: "<h", 4: "<i", 8: "<q"}.get(enc)
+    if fmt is None or len(blob) != 8 + enc * count:
+        raise RDBError("invalid intset")
+    return [str(struct.unpack_from(fmt, blob, 8 + i * enc)[0]).encode() for i in range(count)]
+
+
+def zipmap_pairs(blob: bytes) -> list:
+    """Legacy zipmaps (hashes of Redis < 2.6)."""
+    p = 1
+    out = []
+
+    def zlen():
+        nonlocal p
+        b = blob[p]
+        if b < 254:
+            p += 1
+            return b
+        if b == 254:
+            v = struct.unpack_from("<I", blob, p + 1)[0]
+            p += 5
+            return v
+        return None
+
+    while True:
+        if p >= len(blob):
+            raise RDBError("zipmap without end")
+        if blob[p] == 0xFF:
+            return out
+        klen = zlen()
+        key = bytes(blob[p:p + klen])
+        p += klen
+        vlen = zlen()
+        free = blob[p]
+        p += 1
+        val = bytes(blob[p:p + vlen])
+        p += vlen + free
+        out.append((key, val))
+
+
+def _make_zset(pairs):
+    # Loaded values get the encoding Redis gives a value it builds whole (default thresholds: 128
+    # members of at most 64 bytes).
+    return ZSetValue.from_pairs(pairs, 128, 64)
+
+
+def read_value(r: _Reader, t: int):
+    """rdbLoadObject."""
+    if t == TYPE_STRING:
+        return r.string()
+    if t == TYPE_LIST:
+        n = r.plain_length()
+        return ListValue(r.string() for _ in range(n))
+    if t == TYPE_SET:
+        n = r.plain_length()
+        return SetValue(r.string() for _ in range(n))
+    if t == TYPE_ZSET or t == TYPE_ZSET_2:
+        n = r.plain_length()
+        pairs = []
+        for _ in range(n):
+            m = r.string()
+            score = struct.unpack("<d", r.take(8))[0] if t == TYPE_ZSET_2 else r.double_legacy()
+            pairs.append((m, score))
+        return _make_zset(pairs)
+    if t == TYPE_HASH:
+        n = r.plain_length()
+        h = HashValue()
+        for _ in range(n):
+            f = r.string()
+            h[f] = r.string()
+        return h
+    if t == TYPE_SET_INTSET:
+        return SetValue(intset_members(r.string()))
+    if t == TYPE_HASH_LISTPACK or t == TYPE_HASH_ZIPLIST:
+        items = (listpack_entries if t == TYPE_HASH_LISTPACK else ziplist_entries)(r.string())
+        if len(items) % 2:
+            raise RDBError("hash with an odd number of elements")
+        return HashValue(zip(items[::2], items[1::2]))
+    if t == TYPE_HASH_ZIPMAP:
+        return HashValue(zipmap_pairs(r.string()))
+    if t == TYPE_ZSET_LISTPACK or t == TYPE_ZSET_ZIPLIST:
+        items = (listpack_entries if t == TYPE_ZSET_LISTPACK else ziplist_entries)(r.string())
+        if len(items) % 2:
+            raise RDBError("zset with an odd number of elements")
+        return _make_zset([(m, float(s)) for m, s in zip(items[::2], items[1::2])])
+    if t == TYPE_LIST_ZIPLIST:
+        return ListValue(ziplist_entries(r.string()))
+    if t == TYPE_LIST_QUICKLIST or t == TYPE_LIST_QUICKLIST_2:
+        n = r.plain_length()
+        lst = ListValue()
+        for _ in range(n):
+            container = 2 if t == TYPE_LIST_QUICKLIST else r.plain_length()
+            blob = r.string()
+            if container == 1:
+                lst.append(blob)
+            elif t == TYPE_LIST_QUICKLIST:
+                lst.extend(ziplist_entries(blob))
+            else:
+                lst.extend(listpack_entries(blob))
+        return lst
+    raise RDBError("unsupported RDB object type %d" % t)
+
+
+def load_payload(payload: bytes, check_crc: bool = True):
+    """verifyDumpPayload + rdbLoadObject: the value of a DUMP payload."""
+    if len(payload) < 10:
+        raise RDBError("ERR DUMP payload version or checksum are wrong")
+    version = struct.unpack_from("<H", payload, len(payload) - 10)[0]
+    if version > RDB_VERSION:
+        raise RDBError("ERR DUMP payload version or checksum are wrong")
+    crc = struct.unpack_from("<Q", payload, len(payload) - 8)[0]
+    if check_crc and crc != crc64(payload[:-8]):
+        raise RDBError("ERR DUMP payload version or checksum are wrong")
+    r = _Reader(payload[:-10])
+    try:
+        value = read_value(r, r.byte())
+    except (RDBError, struct.error, IndexError, ValueError):
+        raise RDBError("ERR Bad data format") from None
+    if r.pos != len(r.data):
+        raise RDBError("ERR Bad data format")
+    return value
+
+
+def iter_rdb(blob: bytes, check_crc: bool = True):
+    """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file."""
+    if blob[:5] != b"REDIS":
+        raise RDBError("Wrong signature trying to load DB from file")
+    try:
+        version = int(blob[5:9])
+    except ValueError:
+        raise RDBError("Wrong signature trying to load DB from file") from None
+    if version < 1 or version > RDB_VERSION:
+        raise RDBError("Can't handle RDB format version %d" % version)
+    r = _Reader(blob, 9)
+    db = 0
+    expire = None
+    while True:
+        op = r.byte()
+        if op == OP_EOF:
+            break
+        if op == OP_SELECTDB:
+            db = r.plain_length()
+        elif op == OP_RESIZEDB:
+            r.plain_length()
+            r.plain_length()
+        elif op == OP_AUX:
+            k = r.string()
+            v = r.string()
+            yield ("aux", k, v)
+        elif op == OP_EXPIRETIME_MS:
+            expire = struct.unpack("<q", r.take(8))[0]
+        elif op == OP_EXPIRETIME:
+            expire = struct.unpack("<i", r.take(4))[0] * 1000
+        elif op == OP_IDLE:
+            r.plain_length()
+        elif op == OP_FREQ:
+            r.byte()
+        elif op in (OP_FUNCTION2,):
+            r.string()
+        elif op == OP_MODULE_AUX:
+            raise RDBError("module aux data is not supported")
+        else:
+            key = r.string()
+            value = read_value(r, op)
+            yield ("key", db, key, value, expire)
+            expire = None
+    if version >= 5 and check_crc and r.pos + 8 <= len(blob):
+        crc = struct.unpack_from("<Q", blob, r.pos)[0]
+        if crc != 0 and crc != crc64(blob[:r.pos]):
+            raise RDBError("Wrong RDB checksum")
+
+
+def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
+    """Replace the contents of ``dbs`` with an RDB file's; returns its aux fields."""
+    for db in dbs:
+        db.clear()
+    aux = {}
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    for rec in iter_rdb(blob):
+        if rec[0] == "aux":
+            aux[rec[1]] = rec[2]
+            continue
+        _, dbn, key, value, expire = rec
+        if dbn >= len(dbs):
+            raise RDBError("FATAL: Data file was created with a Redis server configured to handle more than %d "
+                           "databases. Exiting" % len(dbs))
+        if expire is not None and expire <= now:
+            continue  # already expired (a master drops it; Redis replicas keep it until DEL comes)
+        db = dbs[dbn]
+        db.add(key, value)
+        if expire is not None:
+            db.set_expire(key, expire)
+    return aux
