@@ -27,17 +27,7 @@ class SetValue(set):
     __slots__ = ("big", "pool", "scan")
 
 
-class ZSetValue:
-    """A sorted set: ``dict`` member -> score plus an ordered index (filled in by the zset module)."""
-
-    __slots__ = ("scores", "index")
-
-    def __init__(self):
-        self.scores: dict = {}
-        self.index = None
-
-    def __len__(self):
-        return len(self.scores)
+from .zset import ZSetValue  # noqa: E402  (a dict member -> score plus a SortedList of (score, member))
 
 
 TYPE_NAMES = {
@@ -79,6 +69,7 @@ ENCODINGS: dict = {
     bytes: lambda v, config: string_encoding(v),
     bytearray: lambda v, config: b"raw",
     ListValue: lambda v, config: b"quicklist",
+    ZSetValue: lambda v, config: v.encoding,  # listpack / skiplist, tracked on the value (store/zset.py)
 }
 
 
