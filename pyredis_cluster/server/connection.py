@@ -275,6 +275,9 @@ class Client(asyncio.Protocol):
             if node.cluster is not None and not self.is_master:
                 redirect = node.cluster_route(self, cmd, argv)
                 if redirect is not None:
+                    if base == "exec" and self.multi is not None:  # a redirected EXEC discards the transaction
+                        from ..commands.transactions import discard_transaction
+                        discard_transaction(self)
                     raise CommandError(redirect)
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")

@@ -17,11 +17,13 @@ import time
 
 from .. import commands  # noqa: F401  (registers every command family)
 from ..commands.admin import monitor_args
-from ..config import REDIS_VERSION, Config
+from ..commands.transactions import unwatch_all
+from ..config import NOTIFY_EXPIRED, REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
 from .blocking import Blocking
 from .connection import Client
 from .log import Log
+from .pubsub import PubSub
 
 STATS_METRIC_SAMPLES = 16  # server.h: samples for instantaneous metrics
 
@@ -101,6 +103,8 @@ class Node:
         self.active_expire_enabled = True
         self.watched_keys: dict = {}  # (db id, key) -> set of clients (transactions issue)
         self.blocking = Blocking(self)  # clients blocked on keys (BLPOP ...), the ready keys
+        self.pubsub = PubSub(self)  # channels, patterns and shard channels -> subscribed clients
+        self.notify_flags = cfg["notify-keyspace-events"]  # NOTIFY_* bits (notify-keyspace-events)
         self.servers: list = []
         self.cron_loops = 0
         self.shutdown_event: asyncio.Event | None = None
@@ -133,7 +137,26 @@ class Node:
             watchers = self.watched_keys.get((db.id, key))
             if watchers:
                 for c in watchers:
-                    c.dirty_cas = True
+                    if c.watched.get((db.id, key)) and key not in db.data:
+                        c.watched[(db.id, key)] = False  # watched already expired, now deleted: no change
+                    else:
+                        c.dirty_cas = True
+
+    def notify(self, db, type_flag: int, event: bytes, key: bytes) -> None:
+        """notifyKeyspaceEvent: publish __keyspace@<db>__:<key> / __keyevent@<db>__:<event> if the
+        class ``type_flag`` (config.NOTIFY_*) is enabled by notify-keyspace-events."""
+        flags = self.notify_flags
+        if flags & type_flag:
+            self.pubsub.notify(flags, event, key, db.id)
+
+    def key_expired(self, db, key) -> None:
+        """A key expired (lazily or by the cron): the "expired" event (NOTIFY_EXPIRED)."""
+        if self.notify_flags & NOTIFY_EXPIRED:
+            self.pubsub.notify(self.notify_flags, b"expired", key, db.id)
+
+    def pubsub_deliver(self, channel: bytes, message: bytes, sharded: bool) -> None:
+        """A PUBLISH / SPUBLISH received over the cluster bus: deliver it here only."""
+        self.pubsub.publish(channel, message, sharded)
 
     def client_gone(self, client) -> None:
         if self.clients.pop(client.id, None) is not None:  # INFO's total_net_*_bytes keep counting it
@@ -144,6 +167,10 @@ class Node:
             self._refresh_slow()
         if client.blocked is not None:
             self.blocking.client_gone(client)
+        if client.channels or client.patterns or client.shard_channels:
+            self.pubsub.client_gone(client)
+        if client.watched:
+            unwatch_all(client)
         for hook in self.client_gone_hooks:
             hook(client)
 
@@ -196,6 +223,8 @@ class Node:
     def _config_changed(self, name, old, new) -> None:
         if name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self._apply_lfu()
+        elif name == "notify-keyspace-events":
+            self.notify_flags = new
         if name.startswith("cluster-") and self.bus is not None:
             self.bus.refresh_config()
         if name == "loglevel":
