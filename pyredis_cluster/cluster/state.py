@@ -91,6 +91,9 @@ class Host:
     def pause_writes(self, until_ms: int) -> None:
         pass
 
+    def ensure_replicating(self, node) -> None:
+        """Replicate from ``node`` unless already doing so."""
+
 
 class ClusterState:
     def __init__(self, config: ClusterConfig | None = None, host: Host | None = None, name: str | None = None,
@@ -788,7 +791,10 @@ class ClusterState:
             state_eval.update_state(self, now)
 
     def ensure_replication(self, now: int) -> None:
-        """Start replicating from my master if the replication side is idle (shell decides)."""
+        """clusterCron: a replica whose replication is off starts it once its master's address is known."""
+        master = self.myself.replicaof
+        if master is not None and master.ip and master.port:
+            self.host.ensure_replicating(master)
 
     # =========================================================================================
     # CLUSTER commands that change the state (the replies are built in commands/cluster.py)

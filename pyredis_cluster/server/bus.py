@@ -51,13 +51,22 @@ class NodeHost(Host):
         return len(self.db) == 0
 
     def repl_offset(self) -> int:
-        repl = getattr(self.node, "replication", None)
-        return repl.offset() if repl is not None else 0
+        return self.node.repl.offset()
 
     def replicate_from(self, node) -> None:
-        repl = getattr(self.node, "replication", None)
-        if repl is not None:
-            repl.set_master(node.ip if node is not None else None, node.port if node is not None else None)
+        if node is None:
+            self.node.repl.set_master(None, None)
+        else:
+            self.node.repl.set_master(node.ip or "127.0.0.1", node.port)
+
+    def ensure_replicating(self, node) -> None:
+        link = self.node.repl.link
+        if link is None or link.host != node.ip or link.port != node.port:
+            self.node.repl.set_master(node.ip, node.port)
+
+    def master_link_down_ms(self, now: int) -> int:
+        link = self.node.repl.link
+        return link.master_link_down_ms(now) if link is not None else 0
 
     def deliver_publish(self, channel: bytes, message: bytes, sharded: bool) -> None:
         deliver = getattr(self.node, "pubsub_deliver", None)

@@ -68,6 +68,7 @@ class Client(asyncio.Protocol):
         self.blocked = None  # what the client waits for (blocking commands)
         self.paused_queue: deque = deque()  # commands parsed while blocked / paused
         self.is_master = False  # the replication link from our master
+        self.propagate_as = None  # commands to propagate instead of this one (set by handlers)
         self.flags = ""
         self.last_cmd = "NULL"
         self.out: list = []
@@ -87,6 +88,7 @@ class Client(asyncio.Protocol):
             or not self.authenticated
             or (self.channels or self.patterns or self.shard_channels) and not self.resp3
             or self.node.monitors
+            or self.node.repl.link is not None
             or self.node.pause_until
             or self.blocked is not None
             or self.paused_queue
@@ -173,7 +175,8 @@ class Client(asyncio.Protocol):
     def run_commands(self, cmds) -> None:
         """Run parsed commands in order, appending their replies to ``self.out``."""
         out = self.out
-        stats = self.node.stats
+        node = self.node
+        stats = node.stats
         ready = self.node.blocking.ready  # keys made ready for blocked clients (server/blocking.py)
         cluster = self.node.cluster
         myself = cluster.myself if cluster is not None else None
@@ -208,6 +211,7 @@ class Client(asyncio.Protocol):
                         or cluster.migrating_slots_to or cluster.importing_slots_from):
                     self.execute_slow(argv)
                     continue
+            dirty = node.dirty
             try:
                 r = cmd.handler(self, argv)
             except CommandError as e:
@@ -218,6 +222,8 @@ class Client(asyncio.Protocol):
             except Exception as e:  # a bug must not take the server down: report it like Redis would
                 r = NO_REPLY
                 self._internal_error(cmd, argv, e)
+            if node.dirty != dirty:
+                node.propagate(self, cmd, argv)
             cmd.calls += 1
             done += 1
             self.last_cmd = cmd.name
@@ -279,6 +285,9 @@ class Client(asyncio.Protocol):
                         from ..commands.transactions import discard_transaction
                         discard_transaction(self)
                     raise CommandError(redirect)
+            if (node.repl.link is not None and cmd.is_write and not self.is_master
+                    and node.config["replica-read-only"]):
+                raise CommandError(errors.READONLY)
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")
             if node.pause_until and not self.monitor and (not node.pause_writes_only or cmd.is_write or (
@@ -308,6 +317,7 @@ class Client(asyncio.Protocol):
     def call(self, cmd, argv) -> None:
         """Redis's ``call()``: run the command, count it, feed MONITOR, and queue its reply."""
         node = self.node
+        dirty = node.dirty
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -320,6 +330,8 @@ class Client(asyncio.Protocol):
         else:
             if r is not NO_REPLY:
                 self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
+        if node.dirty != dirty:
+            node.propagate(self, cmd, argv)
         cmd.calls += 1
         self.last_cmd = cmd.name
         node.stats.commands += 1

@@ -105,6 +105,11 @@ class Node:
         self.blocking = Blocking(self)  # clients blocked on keys (BLPOP ...), the ready keys
         self.pubsub = PubSub(self)  # channels, patterns and shard channels -> subscribed clients
         self.notify_flags = cfg["notify-keyspace-events"]  # NOTIFY_* bits (notify-keyspace-events)
+        from ..replication import Replication
+
+        self.repl = Replication(self)  # master and replica sides of replication (replication/)
+        for db in self.dbs:
+            db.on_expired = self._key_expired
         self.servers: list = []
         self.cron_loops = 0
         self.shutdown_event: asyncio.Event | None = None
@@ -171,10 +176,39 @@ class Node:
             self.pubsub.client_gone(client)
         if client.watched:
             unwatch_all(client)
+        self.repl.master.client_gone(client)
         for hook in self.client_gone_hooks:
             hook(client)
 
     client_gone_hooks: list = []
+
+    def refresh_clients(self) -> None:
+        """After a role change: every client re-checks whether it must take the slow path."""
+        self._refresh_slow()
+
+    @property
+    def is_replica(self) -> bool:
+        return self.repl.link is not None
+
+    def propagate(self, client, cmd, argv) -> None:
+        """propagateNow: a write that changed the dataset goes to the replicas (and, later, the AOF),
+        as the command itself or as the deterministic commands its handler chose (propagate_as)."""
+        if client.is_master:
+            return  # the replica side forwards its master's stream itself
+        override = client.propagate_as
+        master = self.repl.master
+        if override is not None:
+            client.propagate_as = None
+            for a in override:
+                master.propagate(client.db.id, a)
+        elif master.active():
+            master.propagate(client.db.id, argv)
+
+    def _key_expired(self, db, key) -> None:
+        """An expired key was deleted: replicas and the AOF get a DEL (deleteExpiredKeyAndPropagate)."""
+        self.key_expired(db, key)  # the "expired" keyspace event
+        if self.repl.master.active():
+            self.repl.master.propagate(db.id, [b"DEL", key])
 
     def _refresh_slow(self) -> None:
         for c in self.clients.values():
@@ -298,7 +332,7 @@ class Node:
         now = now_ms()
         for db in self.dbs:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
-        if self.active_expire_enabled:
+        if self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
             self.active_expire_cycle()
         self.stats.sample_ops()
         if self.pause_until and time.monotonic() >= self.pause_until:
@@ -311,6 +345,8 @@ class Node:
                         and not (c.channels or c.patterns or c.shard_channels) and not c.monitor):
                     self.log.verbose("Closing idle client")
                     c.close()
+        if self.cron_loops % max(1, self.config["hz"]) == 0:
+            self.repl.cron()  # replicationCron, once a second
         for hook in self.cron_hooks:
             hook()
 

@@ -54,7 +54,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = (
-        "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
+        "replica_mode", "on_expired", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
         "_expire_cursor", "lfu_log_factor", "lfu_decay_time",
     )
@@ -69,6 +69,8 @@ class Database:
         # slot -> {key: None}: insertion-ordered, O(1) add and remove (only in cluster mode)
         self.slot_keys: dict | None = {} if cluster_mode else None
         self.on_modified = None  # callback(db, key) for WATCH and keyspace notifications
+        self.on_expired = None  # callback(db, key): propagate the expiry as DEL (replication, AOF)
+        self.replica_mode = False  # a replica does not delete expired keys itself
         self.avg_ttl = 0
         self.expired_keys = 0  # stat_expiredkeys
         self.rng = rng or random.Random()
@@ -194,9 +196,14 @@ class Database:
         return True
 
     def expire_now(self, key: bytes) -> None:
-        """deleteExpiredKeyAndPropagate."""
+        """deleteExpiredKeyAndPropagate.  On a replica an expired key only reads as missing: it is
+        deleted when the master's DEL arrives (replicas never expire keys on their own)."""
+        if self.replica_mode:
+            return
         self.expired_keys += 1
         self.delete(key)
+        if self.on_expired is not None:
+            self.on_expired(self, key)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         if key not in self.expires:

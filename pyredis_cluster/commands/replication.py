@@ -1,0 +1,138 @@
+"""Replication commands: PSYNC, SYNC, REPLCONF, REPLICAOF/SLAVEOF, WAIT, ROLE (Redis: replication.c)."""
+
+from __future__ import annotations
+
+import time
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.reply import NO_REPLY, OK, Raw
+from .table import command
+
+
+def _repl(c):
+    return c.node.repl
+
+
+@command("psync")
+def psync(c, argv):
+    replid = argv[1].decode("latin-1")
+    try:
+        offset = int(argv[2])
+    except ValueError:
+        offset = -1
+    r = _repl(c).master.psync(c, replid, offset)
+    if isinstance(r, str):
+        raise CommandError(r)
+    return r
+
+
+@command("sync")
+def sync(c, argv):
+    r = _repl(c).master.psync(c, "?", -1, is_sync=True)
+    if isinstance(r, str):
+        raise CommandError(r)
+    return r
+
+
+@command("replconf")
+def replconf(c, argv):
+    """REPLCONF <option> <value> [<option> <value> ...]"""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.SYNTAX)
+    for opt, val in zip(argv[1::2], argv[2::2]):
+        o = opt.lower()
+        if o == b"listening-port":
+            try:
+                c.repl_listening_port = int(val)
+            except ValueError:
+                raise CommandError(errors.NOT_INTEGER) from None
+        elif o == b"ip-address":
+            c.repl_ip = val.decode("latin-1")
+        elif o == b"capa":
+            c.repl_capa = getattr(c, "repl_capa", set()) | {val.decode("latin-1").lower()}
+        elif o == b"ack":
+            try:
+                _repl(c).master.ack(c, int(val))
+            except ValueError:
+                pass
+            return NO_REPLY  # the master never answers an ACK
+        elif o == b"getack":
+            link = _repl(c).link
+            if link is not None:
+                link._send_ack()
+            return NO_REPLY
+        elif o in (b"rdb-only", b"rdb-filter-only"):
+            pass
+        else:
+            raise CommandError("ERR Unrecognized REPLCONF option: %s" % opt.decode("latin-1"))
+    return OK
+
+
+def _replicaof(c, argv):
+    node = c.node
+    if node.cluster_enabled:
+        raise CommandError("ERR REPLICAOF not allowed in cluster mode.")
+    host, port = argv[1], argv[2]
+    if host.lower() == b"no" and port.lower() == b"one":
+        if _repl(c).link is not None:
+            _repl(c).set_master(None, None)
+            node.log.notice("MASTER MODE enabled (user request from '%s')" % c.describe())
+        return OK
+    try:
+        p = int(port)
+        if p < 0 or p > 65535:
+            raise ValueError
+    except ValueError:
+        raise CommandError("ERR Invalid master port") from None
+    link = _repl(c).link
+    h = host.decode("latin-1")
+    if link is not None and link.host == h and link.port == p:
+        return Raw(b"+OK Already connected to specified master\r\n")
+    _repl(c).set_master(h, p)
+    return OK
+
+
+@command("replicaof")
+def replicaof(c, argv):
+    return _replicaof(c, argv)
+
+
+@command("slaveof")
+def slaveof(c, argv):
+    return _replicaof(c, argv)
+
+
+@command("wait")
+def wait(c, argv):
+    try:
+        numreplicas = int(argv[1])
+        timeout = int(argv[2])
+    except ValueError:
+        raise CommandError(errors.NOT_INTEGER) from None
+    if timeout < 0:
+        raise CommandError("ERR timeout is negative")
+    if _repl(c).link is not None:
+        raise CommandError("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
+                           "if a replica is configured to be writable (which is not the default) writes to replicas "
+                           "are just local and are not propagated.")
+    return _repl(c).master.wait(c, numreplicas, timeout)
+
+
+@command("role")
+def role(c, argv):
+    repl = _repl(c)
+    if repl.link is None:
+        replicas = []
+        for r in repl.master.replicas:
+            ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+            replicas.append([ip.encode(), str(getattr(r, "repl_listening_port", 0)).encode(),
+                             str(r.repl_ack_offset).encode()])
+        return [b"master", repl.backlog.offset, replicas]
+    link = repl.link
+    state = {"connect": b"connect", "connecting": b"connecting", "sync": b"sync",
+             "connected": b"connected"}.get(link.state, b"connect")
+    return [b"slave", link.host.encode(), link.port, state, repl.backlog.offset if link.connected else -1]
+
+
+_unused = time

@@ -1,0 +1,197 @@
+"""The master side of replication (Redis: syncCommand, masterTryPartialResynchronization,
+replicationFeedSlaves, replconfCommand, waitCommand, replicationCron).
+
+Every write a client makes is *propagated*: encoded as the RESP command that reproduces it (after the
+rewrites that make it deterministic: expiry as DEL, SPOP as SREM ...), appended to the backlog and
+written to every online replica.  A replica joins with PSYNC: a partial resync from the backlog when
+it can, else a full sync -- ``+FULLRESYNC <replid> <offset>`` followed by an RDB snapshot in the
+``$<len>`` framing that every Redis 7.0 replica accepts -- after which it receives the stream.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..protocol.reply import NO_REPLY
+from ..store import rdb
+
+REPL_STATE_ONLINE = "online"
+
+
+def encode_command(argv) -> bytes:
+    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+
+
+class MasterSide:
+    def __init__(self, repl):
+        self.repl = repl
+        self.node = repl.node
+        self.replicas: list = []  # Client objects that completed PSYNC
+        self.seldb = -1  # the db the stream last SELECTed (-1: emit SELECT before the next command)
+        self.waiting: list = []  # (client, numreplicas, target offset, timer) of clients in WAIT
+        self.last_ping = time.monotonic()
+        self.get_ack_pending = False
+
+    @property
+    def backlog(self):
+        return self.repl.backlog
+
+    # -- propagation ----------------------------------------------------------------------------
+
+    def active(self) -> bool:
+        return self.backlog.active or bool(self.replicas)
+
+    def propagate(self, db_id: int, argv) -> None:
+        """replicationFeedSlaves for one command."""
+        if not self.backlog.active and not self.replicas:
+            return
+        data = encode_command(argv)
+        if db_id != self.seldb:
+            data = encode_command([b"SELECT", b"%d" % db_id]) + data
+            self.seldb = db_id
+        self.feed(data)
+
+    def feed(self, data: bytes) -> None:
+        self.backlog.feed(data)
+        for r in self.replicas:
+            t = r.transport
+            if t is not None and not t.is_closing():
+                t.write(data)
+
+    # -- PSYNC / SYNC ------------------------------------------------------------------------------
+
+    def psync(self, client, replid: str, offset: int, is_sync: bool = False):
+        node = self.node
+        repl = self.repl
+        if repl.link is not None and not repl.link.connected:
+            return "NOMASTERLINK Can't SYNC while not connected with my master"
+        if client.out:
+            client.flush()
+        bl = self.backlog
+        if not is_sync and bl.can_continue(replid, offset):
+            data = bl.read_from(offset)
+            psync2 = "psync2" in getattr(client, "repl_capa", ())
+            head = b"+CONTINUE %s\r\n" % bl.replid.encode() if psync2 else b"+CONTINUE\r\n"
+            client.transport.write(head + data)
+            self._add_replica(client)
+            node.log.notice("Partial resynchronization request from %s accepted. Sending %d bytes of backlog "
+                            "starting from offset %d." % (client.addr, len(data), offset))
+            return NO_REPLY
+        # Full resynchronization.
+        if not bl.active:
+            # the first replica ever: a new history starts (changeReplicationId + createReplicationBacklog)
+            from .backlog import random_replid
+
+            bl.replid = random_replid()
+            bl.replid2 = "0" * 40
+            bl.second_replid_offset = -1
+            bl.create()
+        node.log.notice("Replica %s asks for synchronization" % client.addr)
+        offset_now = bl.offset
+        aux = {b"repl-stream-db": b"0", b"repl-id": bl.replid.encode(), b"repl-offset": b"%d" % offset_now}
+        payload = rdb.dump_rdb(node.dbs, aux)
+        out = b""
+        client.repl_sends_acks = not is_sync
+        if not is_sync:
+            out += b"+FULLRESYNC %s %d\r\n" % (bl.replid.encode(), offset_now)
+        out += b"$%d\r\n" % len(payload) + payload
+        client.transport.write(out)
+        self.seldb = -1  # the stream after a snapshot starts with SELECT
+        self._add_replica(client)
+        node.log.notice("Synchronization with replica %s succeeded" % client.addr)
+        return NO_REPLY
+
+    def _add_replica(self, client) -> None:
+        client.repl_state = REPL_STATE_ONLINE
+        client.is_replica_client = True
+        client.repl_ack_offset = 0
+        client.repl_ack_time = time.monotonic()
+        if client not in self.replicas:
+            self.replicas.append(client)
+
+    def replica_gone(self, client) -> None:
+        if client in self.replicas:
+            self.replicas.remove(client)
+            self.node.log.notice("Connection with replica %s lost." % client.addr)
+        self._check_waiting()
+
+    def disconnect_replicas(self) -> None:
+        for r in list(self.replicas):
+            r.close()
+        self.replicas.clear()
+
+    # -- ACKs and WAIT ---------------------------------------------------------------------------------
+
+    def ack(self, client, offset: int) -> None:
+        if getattr(client, "is_replica_client", False):
+            client.repl_ack_offset = max(client.repl_ack_offset, offset)
+            client.repl_ack_time = time.monotonic()
+            self._check_waiting()
+
+    def count_acked(self, offset: int) -> int:
+        return sum(1 for r in self.replicas if r.repl_ack_offset >= offset)
+
+    def wait(self, client, numreplicas: int, timeout_ms: int):
+        target = self.backlog.offset
+        acked = self.count_acked(target)
+        if acked >= numreplicas or client.multi is not None:
+            return acked
+        node = self.node
+        node.blocking.block(client, client.db, [], 0, None)
+        timer = None
+        if timeout_ms > 0:
+            timer = node.loop.call_later(timeout_ms / 1000.0, self._wait_timeout, client)
+        self.waiting.append([client, numreplicas, target, timer])
+        self.request_acks()
+        return NO_REPLY
+
+    def request_acks(self) -> None:
+        """replicationRequestAckFromSlaves: REPLCONF GETACK * goes into the stream."""
+        if not self.get_ack_pending and self.replicas:
+            self.get_ack_pending = True
+            self.node.loop.call_soon(self._send_getack)
+
+    def _send_getack(self) -> None:
+        self.get_ack_pending = False
+        self.feed(encode_command([b"REPLCONF", b"GETACK", b"*"]))
+
+    def _wait_timeout(self, client) -> None:
+        for w in self.waiting:
+            if w[0] is client:
+                self.waiting.remove(w)
+                self.node.blocking.unblock(client, self.count_acked(w[2]))
+                return
+
+    def _check_waiting(self) -> None:
+        for w in list(self.waiting):
+            client, numreplicas, target, timer = w
+            n = self.count_acked(target)
+            if n >= numreplicas:
+                self.waiting.remove(w)
+                if timer is not None:
+                    timer.cancel()
+                self.node.blocking.unblock(client, n)
+
+    def client_gone(self, client) -> None:
+        for w in list(self.waiting):
+            if w[0] is client:
+                self.waiting.remove(w)
+                if w[3] is not None:
+                    w[3].cancel()
+        if getattr(client, "is_replica_client", False):
+            self.replica_gone(client)
+
+    # -- cron ------------------------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        """replicationCron, master part: PING the replicas every repl-ping-replica-period seconds."""
+        now = time.monotonic()
+        period = self.node.config["repl-ping-replica-period"]
+        if self.replicas and now - self.last_ping >= period and self.repl.link is None:
+            self.last_ping = now
+            self.feed(encode_command([b"ping"]))  # part of the stream (no SELECT): keeps replicas' links alive
+        timeout = self.node.config["repl-timeout"]
+        for r in list(self.replicas):
+            if now - r.repl_ack_time > timeout and getattr(r, "repl_sends_acks", True):
+                self.node.log.warning("Disconnecting timedout replica: %s" % r.addr)
+                r.close()

@@ -1,0 +1,206 @@
+"""The replica side of replication (Redis: connectWithMaster, syncWithMaster,
+slaveTryPartialResynchronization, readSyncBulkPayload, replicationSendAck, the master client).
+
+The link runs as one asyncio task: connect to the master's client port, handshake (PING, AUTH,
+REPLCONF listening-port / capa), ``PSYNC <replid> <offset+1>`` with the history we already have, then
+either load the RDB of a full sync (``$<len>`` or diskless ``$EOF:<mark>`` framing) or continue from
+our offset, and apply the command stream.  Every byte of the stream that was applied advances our
+offset; it is acknowledged with ``REPLCONF ACK <offset>`` every second and on ``REPLCONF GETACK``.
+If the link drops, the task reconnects and asks for a partial resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from ..protocol.request import RequestParser
+from ..store import rdb
+from .master import encode_command
+
+
+class ReplicaLink:
+    def __init__(self, repl, host: str, port: int, cached):
+        self.repl = repl
+        self.node = repl.node
+        self.host = host
+        self.port = port
+        self.master_replid, cached_offset = cached
+        self.cached_offset = cached_offset
+        self.connected = False  # handshake done and streaming (master_link_status:up)
+        self.state = "connect"
+        self.task = None
+        self.writer = None
+        self.down_since = time.time()
+        self.last_io = time.time()
+        self.sync_in_progress = False
+        self.stopped = False
+        self.client = None  # the master client executing the stream
+
+    @property
+    def processed_offset(self) -> int:
+        return self.repl.backlog.offset
+
+    def start(self) -> None:
+        self.task = asyncio.get_event_loop().create_task(self._run())
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.task is not None:
+            self.task.cancel()
+        if self.writer is not None:
+            self.writer.close()
+        self.connected = False
+
+    def cron(self) -> None:
+        if self.connected and self.writer is not None:
+            self._send_ack()
+
+    def master_link_down_ms(self, now_ms: int) -> int:
+        if self.connected:
+            return int((time.time() - self.last_io) * 1000)
+        return int((time.time() - self.down_since) * 1000)
+
+    # -- the link ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self.stopped:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # connection refused, reset, protocol surprise: retry
+                if not self.stopped:
+                    self.node.log.warning("Error condition on socket for SYNC: %s" % (e,))
+            if self.connected:
+                self.down_since = time.time()
+            self.connected = False
+            self.sync_in_progress = False
+            self.state = "connect"
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
+            if not self.stopped:
+                await asyncio.sleep(1)
+
+    async def _session(self) -> None:
+        node = self.node
+        cfg = node.config
+        self.state = "connecting"
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port, limit=1 << 30), timeout=cfg["repl-timeout"])
+        self.writer = writer
+        node.log.notice("MASTER <-> REPLICA sync started")
+
+        async def call(*args) -> bytes:
+            writer.write(encode_command([a if isinstance(a, bytes) else str(a).encode() for a in args]))
+            while True:
+                line = await reader.readline()
+                if not line:
+                    raise ConnectionError("master closed the connection")
+                if line.strip():
+                    return line.rstrip(b"\r\n")
+
+        reply = await call("PING")
+        if reply[:1] == b"-" and not reply.startswith((b"-NOAUTH", b"-NOPERM", b"-ERR operation not permitted")):
+            raise ConnectionError("Error reply to PING from master: '%s'" % reply.decode("latin-1"))
+        if cfg["masterauth"]:
+            args = ["AUTH"] + ([cfg["masteruser"]] if cfg["masteruser"] else []) + [cfg["masterauth"]]
+            reply = await call(*args)
+            if reply[:1] == b"-":
+                raise ConnectionError("Unable to AUTH to MASTER: %s" % reply.decode("latin-1"))
+        await call("REPLCONF", "listening-port", cfg["replica-announce-port"] or node.port)
+        if cfg["replica-announce-ip"]:
+            await call("REPLCONF", "ip-address", cfg["replica-announce-ip"])
+        await call("REPLCONF", "capa", "eof", "capa", "psync2")
+        if self.master_replid:
+            psync = ("PSYNC", self.master_replid, self.processed_offset + 1)
+        else:
+            psync = ("PSYNC", "?", -1)
+        node.log.notice("Trying a partial resynchronization (request %s:%s)." % (psync[1], psync[2]))
+        reply = await call(*psync)
+        if reply.startswith(b"+FULLRESYNC"):
+            _, replid, offset = reply.split()
+            await self._full_sync(reader, replid.decode(), int(offset))
+        elif reply.startswith(b"+CONTINUE"):
+            parts = reply.split()
+            if len(parts) > 1 and parts[1].decode() != self.master_replid:
+                # the master changed history (a failover): the old ID stays valid up to here
+                bl = self.repl.backlog
+                bl.replid2 = self.master_replid
+                bl.second_replid_offset = bl.offset + 1
+                self.master_replid = parts[1].decode()
+                bl.replid = self.master_replid
+            node.log.notice("Successful partial resynchronization with master.")
+        else:
+            raise ConnectionError("Unexpected reply to PSYNC from master: %s" % reply.decode("latin-1"))
+        self.connected = True
+        self.state = "connected"
+        self.last_io = time.time()
+        node.log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."
+                        if reply.startswith(b"+CONTINUE") else "MASTER <-> REPLICA sync: Finished with success")
+        self._send_ack()
+        await self._stream(reader)
+
+    async def _full_sync(self, reader, replid: str, offset: int) -> None:
+        node = self.node
+        self.sync_in_progress = True
+        self.state = "sync"
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise ConnectionError("master closed the connection during the sync")
+            if line.strip():
+                break
+        line = line.rstrip(b"\r\n")
+        if line.startswith(b"$EOF:"):
+            mark = line[5:]
+            data = await reader.readuntil(mark)
+            payload = data[:-len(mark)]
+        elif line.startswith(b"$"):
+            payload = await reader.readexactly(int(line[1:]))
+        else:
+            raise ConnectionError("Bad protocol from MASTER, the first byte is not '$'")
+        node.log.notice("MASTER <-> REPLICA sync: receiving %d bytes from master" % len(payload))
+        node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+        rdb.load_rdb_into(payload, node.dbs)
+        node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        self.master_replid = replid
+        self.repl.backlog.reset(replid, offset)
+        self.sync_in_progress = False
+
+    async def _stream(self, reader) -> None:
+        from ..server.connection import Client
+
+        node = self.node
+        mc = Client(node)
+        mc.is_master = True
+        mc.authenticated = True
+        mc.addr = "%s:%d" % (self.host, self.port)
+        mc.update_slow()
+        self.client = mc
+        parser = RequestParser()
+        bl = self.repl.backlog
+        timeout = node.config["repl-timeout"]
+        while True:
+            data = await asyncio.wait_for(reader.read(65536), timeout=timeout)
+            if not data:
+                raise ConnectionError("connection lost")
+            self.last_io = time.time()
+            cmds, err = parser.feed(data)
+            for argv in cmds:
+                raw = encode_command(argv)
+                if argv[0].lower() == b"replconf" and len(argv) >= 2 and argv[1].lower() == b"getack":
+                    self._send_ack()  # the offset before this very command, as Redis does
+                    bl.feed(raw)
+                    continue
+                mc.run_commands([argv])
+                mc.out.clear()
+                # what we applied goes on to our own replicas, and counts in our offset
+                self.repl.master.feed(raw)
+            if err is not None:
+                raise ConnectionError("protocol error from master: %s" % err)
+
+    def _send_ack(self) -> None:
+        if self.writer is not None and not self.writer.is_closing():
+            self.writer.write(encode_command([b"REPLCONF", b"ACK", b"%d" % self.processed_offset]))
