@@ -65,6 +65,41 @@ class Replication:
         self.link.start()
         node.refresh_clients()
 
+    def info(self) -> list:
+        """The fields of INFO replication, in Redis 7.0's order."""
+        import time
+
+        node = self.node
+        bl = self.backlog
+        out = []
+        link = self.link
+        if link is None:
+            out.append(("role", "master"))
+        else:
+            out += [("role", "slave"), ("master_host", link.host), ("master_port", link.port),
+                    ("master_link_status", "up" if link.connected else "down"),
+                    ("master_last_io_seconds_ago", int(time.time() - link.last_io) if link.connected else -1),
+                    ("master_sync_in_progress", 1 if link.sync_in_progress else 0),
+                    ("slave_read_repl_offset", bl.offset), ("slave_repl_offset", bl.offset)]
+            if not link.connected:
+                out.append(("master_link_down_since_seconds", int(time.time() - link.down_since)))
+            out += [("slave_priority", node.config["replica-priority"]),
+                    ("slave_read_only", 1 if node.config["replica-read-only"] else 0),
+                    ("replica_announced", 1 if node.config["replica-announced"] else 0)]
+        out.append(("connected_slaves", len(self.master.replicas)))
+        for i, r in enumerate(self.master.replicas):
+            ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+            lag = int(time.monotonic() - r.repl_ack_time)
+            out.append(("slave%d" % i, "ip=%s,port=%d,state=online,offset=%d,lag=%d"
+                        % (ip, getattr(r, "repl_listening_port", 0), r.repl_ack_offset, lag)))
+        out += [("master_failover_state", "no-failover"), ("master_replid", bl.replid),
+                ("master_replid2", bl.replid2), ("master_repl_offset", bl.offset),
+                ("second_repl_offset", bl.second_replid_offset), ("repl_backlog_active", 1 if bl.active else 0),
+                ("repl_backlog_size", bl.size),
+                ("repl_backlog_first_byte_offset", bl.first_byte_offset if bl.active else 0),
+                ("repl_backlog_histlen", bl.histlen)]
+        return out
+
     def cron(self) -> None:
         self.master.cron()
         if self.link is not None:

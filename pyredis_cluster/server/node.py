@@ -108,6 +108,7 @@ class Node:
         from ..replication import Replication
 
         self.repl = Replication(self)  # master and replica sides of replication (replication/)
+        self.replication_info = self.repl.info  # INFO replication
         for db in self.dbs:
             db.on_expired = self._key_expired
         self.servers: list = []
@@ -189,6 +190,10 @@ class Node:
     @property
     def is_replica(self) -> bool:
         return self.repl.link is not None
+
+    @property
+    def replid(self) -> str:
+        return self.repl.backlog.replid
 
     def propagate(self, client, cmd, argv) -> None:
         """propagateNow: a write that changed the dataset goes to the replicas (and, later, the AOF),
