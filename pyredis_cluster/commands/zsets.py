@@ -12,8 +12,10 @@ between RESP2 and RESP3 and from one command to the next:
 * ZMPOP: ``[key, [[member, score], ...]]`` in both protocols, a null array when nothing was popped;
 * ZSCAN: scores as bulk strings, formatted as the encoding stores them.
 
-Blocking variants (BZPOPMIN, BZPOPMAX, BZMPOP) need the server's blocking machinery and are not
-registered here.
+BZPOPMIN, BZPOPMAX and BZMPOP pop at once when they can, else block the client through
+``node.blocking`` (:mod:`..server.blocking`); every command that *creates* a sorted set key (ZADD,
+ZINCRBY, the *STORE commands on a new destination) signals it as ready, as Redis's ``dbAdd`` does
+(overwriting an existing key does not, in Redis 7.0 either).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 
 from .. import errors
 from ..errors import CommandError
-from ..protocol.reply import NULL_ARRAY, ZERO, Raw
+from ..protocol.reply import NO_REPLY, NULL_ARRAY, ZERO, Raw
 from ..store.glob import compile_pattern
 from ..store.types import SetValue
 from ..store.zset import (
@@ -35,7 +37,8 @@ from ..store.zset import (
     skiplist_score_text,
     string2d,
 )
-from .table import command
+from .lists import parse_timeout
+from .table import COMMANDS, command
 
 LONG_MAX = 2**63 - 1
 LONG_MIN = -(2**63)
@@ -156,6 +159,16 @@ def _write(c, key: bytes):
     return v
 
 
+def _store(c, key: bytes, z) -> None:
+    """setKey for the *STORE commands: overwrite (dropping any TTL) or create, and then signal the
+    key to blocked clients (dbAdd's signalKeyAsReady; dbOverwrite signals nothing in 7.0)."""
+    db = c.db
+    created = db.peek(key) is None
+    db.set(key, z)
+    if created:
+        c.node.blocking.signal(db, key)
+
+
 def _changed(db, key: bytes, z) -> None:
     """After removing members: delete the key once empty (dbDelete), else signal the change."""
     if len(z.scores) == 0:
@@ -228,6 +241,7 @@ def _zadd_generic(c, argv, incr: bool):
         entries, maxval = _limits(c)
         z = ZSetValue(listpack=not (entries == 0 or maxval < len(argv[idx + 1])))
         db.add(key, z)
+        c.node.blocking.signal(db, key)
         created = True
     else:
         entries, maxval = _limits(c)
@@ -498,7 +512,7 @@ def _setop(c, argv, dstkey, numkeys_idx: int, op: int, cardinality_only: bool = 
     if dstkey is not None:
         if result:
             entries, maxval = _limits(c)
-            db.set(dstkey, ZSetValue.from_pairs(result.items(), entries, maxval))
+            _store(c, dstkey, ZSetValue.from_pairs(result.items(), entries, maxval))
             return len(result)
         db.delete(dstkey)
         return ZERO
@@ -615,7 +629,7 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype: int, direc
             out = ZSetValue(listpack=not (rangetype == _RANK and len(items) > entries))
             for s, m in items:
                 out.insert(m, s, entries, maxval)
-            c.db.set(dst, out)
+            _store(c, dst, out)
             return len(items)
         c.db.delete(dst)
         return ZERO
@@ -879,11 +893,11 @@ def zpopmax(c, argv):
     return _zpop(c, argv, True)
 
 
-@command("zmpop")
-def zmpop(c, argv):
-    numkeys = _range_long(argv[1], 1, LONG_MAX, NUMKEYS_POSITIVE)
+def _zmpop_args(argv, numkeys_idx: int):
+    """zmpopGenericCommand's parsing: ``(keys, last, count)``."""
+    numkeys = _range_long(argv[numkeys_idx], 1, LONG_MAX, NUMKEYS_POSITIVE)
     argc = len(argv)
-    where_idx = 1 + numkeys + 1
+    where_idx = numkeys_idx + numkeys + 1
     if where_idx >= argc:
         raise CommandError(errors.SYNTAX)
     where = argv[where_idx].lower()
@@ -904,7 +918,64 @@ def zmpop(c, argv):
         j += 1
     if count == -1:
         count = 1
-    return _generic_pop(c, argv[2:2 + numkeys], last, True, count, True, True)
+    return argv[numkeys_idx + 1:where_idx], last, count
+
+
+@command("zmpop")
+def zmpop(c, argv):
+    keys, last, count = _zmpop_args(argv, 1)
+    return _generic_pop(c, keys, last, True, count, True, True)
+
+
+@command("bzmpop")
+def bzmpop(c, argv):
+    keys, last, count = _zmpop_args(argv, 2)
+    timeout = parse_timeout(argv[1])
+    return _blocking_zpop(c, keys, last, timeout, count, True, b"bzmpop")
+
+
+# -- BZPOPMIN / BZPOPMAX / BZMPOP ---------------------------------------------------------------------
+
+def _deny_blocking(c) -> bool:
+    """CLIENT_DENY_BLOCKING: inside MULTI/EXEC (and scripts) a blocking command must not block."""
+    return c.multi is not None or getattr(c, "deny_blocking", False)
+
+
+def _serve_zpop(client, state, key):
+    """serveClientsBlockedOnSortedSetKey: pop for a woken client; None keeps it waiting."""
+    z = state.db.peek(key)
+    if type(z) is not ZSetValue or not z.scores:
+        return None
+    last, count, nested = state.data
+    return _generic_pop(client, (key,), last, True, count, nested, nested)
+
+
+def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, name: bytes):
+    """blockingGenericZpopCommand: pop from the first non-empty sorted set, or block on ``keys``."""
+    db = c.db
+    for key in keys:
+        z = db.lookup(key)
+        if z is None:
+            continue
+        if type(z) is not ZSetValue:
+            raise CommandError(errors.WRONGTYPE)
+        return _generic_pop(c, (key,), last, True, count, nested, nested)
+    if _deny_blocking(c):
+        return NULL_ARRAY
+    c.node.blocking.block(c, db, keys, timeout, _serve_zpop, (last, count, nested), cmd=COMMANDS.get(name))
+    return NO_REPLY
+
+
+@command("bzpopmin")
+def bzpopmin(c, argv):
+    timeout = parse_timeout(argv[-1])
+    return _blocking_zpop(c, argv[1:-1], False, timeout, -1, False, b"bzpopmin")
+
+
+@command("bzpopmax")
+def bzpopmax(c, argv):
+    timeout = parse_timeout(argv[-1])
+    return _blocking_zpop(c, argv[1:-1], True, timeout, -1, False, b"bzpopmax")
 
 
 # -- ZRANDMEMBER ---------------------------------------------------------------------------------------------

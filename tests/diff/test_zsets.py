@@ -4,6 +4,7 @@ score parsing and formatting, encodings, and a seeded random walk of mixed opera
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 import redis
@@ -912,3 +913,120 @@ def test_random_walk(diff, limits, seed, entries):
     for k in ("r1", "r2", "r3"):
         diff.same("ZRANGE", k, "0", "-1", "WITHSCORES")
         diff.same("OBJECT", "ENCODING", k)
+
+
+# -- blocking pops ---------------------------------------------------------------------------------------------
+
+def _pair(ours, theirs):
+    from helpers import RawClient
+
+    return RawClient(ours.port), RawClient(theirs.port)
+
+
+def test_bzpop_immediate_and_errors(diff):
+    diff.run(
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"), ("SET", "str", "x"),
+        ("BZPOPMIN", "nokey", "z", "0"), ("BZPOPMAX", "z", "nokey", "0.01"), ("BZPOPMIN", "z", "z", "1"),
+        ("BZMPOP", "0", "2", "nokey", "z", "MIN"), ("BZMPOP", "1", "1", "z", "MAX", "COUNT", "10"),
+        ("EXISTS", "z"),
+        ("BZPOPMIN", "str", "0"), ("BZPOPMIN", "nokey", "str", "0"), ("BZMPOP", "0", "1", "str", "MIN"),
+        ("BZPOPMIN", "z", "x"), ("BZPOPMIN", "z", "-1"), ("BZPOPMIN", "z", "inf"), ("BZPOPMIN", "z", "nan"),
+        ("BZPOPMIN", "z", ""), ("BZMPOP", "x", "1", "z", "MIN"), ("BZMPOP", "0", "0", "z", "MIN"),
+        ("BZMPOP", "0", "1", "z", "FOO"), ("BZMPOP", "-1", "1", "z", "MIN"), ("BZMPOP", "x", "0", "z", "MIN"),
+        ("BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"), ("BZMPOP", "0", "2", "z", "MIN"),
+        ("BZPOPMIN", "z"), ("BZMPOP", "0", "1"),
+    )
+    diff.both("HELLO", "3")
+    diff.run(
+        ("ZADD", "z", "1.5", "a", "2", "b"), ("BZPOPMIN", "z", "0"), ("BZMPOP", "0", "1", "z", "MAX", "COUNT", "3"),
+    )
+
+
+def test_bzpop_times_out(ours, theirs):
+    a, b = _pair(ours, theirs)
+    try:
+        for cmd in (("BZPOPMIN", "tk1", "tk2", "0.05"), ("BZPOPMAX", "tk1", "0.01"),
+                    ("BZMPOP", "0.05", "1", "tk1", "MIN", "COUNT", "2")):
+            assert a.call(*cmd) == b.call(*cmd) == b"*-1\r\n"
+        a.call("HELLO", "3")
+        b.call("HELLO", "3")
+        assert a.call("BZPOPMIN", "tk1", "0.05") == b.call("BZPOPMIN", "tk1", "0.05") == b"_\r\n"
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("resp", ["2", "3"])
+def test_bzpop_served_by_writes(ours, theirs, resp):
+    """Blocked clients are served, first blocked first, by the commands that create the key."""
+    from helpers import encode_command
+
+    srv = (ours, theirs)
+    waiters = [_pair(*srv) for _ in range(3)]
+    writer = _pair(*srv)
+    try:
+        for i in range(2):
+            writer[i].call("DEL", "bk", "bk2", "src")
+            for w in waiters:
+                w[i].call("HELLO", resp)
+        scenarios = [
+            ([("BZPOPMIN", "bk", "5"), ("BZPOPMAX", "bk2", "bk", "5"), ("BZMPOP", "5", "1", "bk", "MIN", "COUNT", "5")],
+             [("ZADD", "bk", "1", "a", "2", "b", "3", "c")]),
+            ([("BZMPOP", "5", "2", "bk2", "bk", "MAX", "COUNT", "2"), ("BZPOPMIN", "bk", "5")],
+             [("ZADD", "src", "1", "x", "2", "y", "3", "z"), ("ZUNIONSTORE", "bk", "1", "src")]),
+            ([("BZPOPMAX", "bk", "5")], [("ZINCRBY", "bk", "1.5", "m")]),
+            ([("BZPOPMIN", "bk", "5")], [("ZADD", "src", "1", "x", "2", "y"), ("ZRANGESTORE", "bk", "src", "0", "0")]),
+            ([("BZPOPMIN", "bk", "5"), ("BZPOPMAX", "bk", "5")],
+             [("ZADD", "src", "1", "x", "2", "y"), ("ZINTERSTORE", "bk", "1", "src", "WEIGHTS", "-1"),
+              ("ZDIFFSTORE", "bk2", "1", "src"), ("ZADD", "bk", "5", "q")]),
+        ]
+        for blockers, writes in scenarios:
+            for i in range(2):
+                for w, cmd in zip(waiters, blockers):
+                    w[i].send_raw(encode_command(*cmd))
+                writer[i].call("PING")
+                time.sleep(0.05)  # the blockers' commands are read by now
+                replies = [writer[i].call(*cmd) for cmd in writes]
+                if i == 0:
+                    mine_w = replies
+                    mine = [w[0].read_reply() for w, _ in zip(waiters, blockers)]
+                else:
+                    real = [w[1].read_reply() for w, _ in zip(waiters, blockers)]
+                    assert mine_w == replies
+                    assert mine == real, (blockers, mine, real)
+                writer[i].call("DEL", "bk", "bk2", "src")
+    finally:
+        for pair in waiters + [writer]:
+            pair[0].close()
+            pair[1].close()
+
+
+def test_bzpop_not_woken_by_overwrite(ours, theirs):
+    """7.0's setKey signals only a key it creates: a string overwritten by ZUNIONSTORE wakes nobody."""
+    from helpers import encode_command
+
+    waiter, writer = _pair(ours, theirs), _pair(ours, theirs)
+    try:
+        out = []
+        for i in range(2):
+            writer[i].call("DEL", "ow", "src")
+            writer[i].call("ZADD", "src", "1", "a")
+            waiter[i].send_raw(encode_command("BZPOPMIN", "ow", "0.3"))
+            writer[i].call("PING")
+            writer[i].call("SET", "ow", "string")
+            writer[i].call("ZUNIONSTORE", "ow", "1", "src")
+            out.append((waiter[i].read_reply(), writer[i].call("ZCARD", "ow")))
+            writer[i].call("DEL", "ow", "src")
+        assert out[0] == out[1]
+    finally:
+        for pair in (waiter, writer):
+            pair[0].close()
+            pair[1].close()
+
+
+def test_bzpop_inside_multi(diff):
+    mine, _ = diff.both("MULTI")
+    if mine.startswith(b"-ERR unknown command"):
+        pytest.skip("MULTI is not implemented yet")
+    diff.run(("BZPOPMIN", "nokey", "0"), ("BZMPOP", "0", "1", "nokey", "MIN"), ("ZADD", "mz", "1", "a"),
+             ("BZPOPMAX", "mz", "0"), ("EXEC",))
