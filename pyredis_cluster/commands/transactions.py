@@ -86,6 +86,27 @@ def discard_transaction(c) -> None:
     c.update_slow()
 
 
+_REDIRECTS = ("MOVED ", "ASK ", "TRYAGAIN ", "CROSSSLOT ", "CLUSTERDOWN ")
+
+
+def exec_abort(c, message: str, argv) -> str:
+    """The error to answer when EXEC itself is rejected before running (connection.execute_slow).
+
+    A cluster redirection just discards the transaction.  Any other rejection (wrong arity, NOAUTH,
+    the RESP2 pub/sub context ...) is Redis's ``execCommandAbort``: the transaction is discarded (even
+    without MULTI), the answer is ``EXECABORT Transaction discarded because of: <error without ERR>``
+    and MONITOR still sees the EXEC."""
+    discard_transaction(c)
+    if message.startswith(_REDIRECTS):
+        return message
+    if message.startswith("ERR "):
+        message = message[4:]
+    node = c.node
+    if node.monitors:
+        node.feed_monitors(c, argv)
+    return "EXECABORT Transaction discarded because of: " + message
+
+
 # -- commands ---------------------------------------------------------------------------------------
 
 @command("multi")

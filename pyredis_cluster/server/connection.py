@@ -16,6 +16,8 @@ from collections import deque
 
 from .. import errors
 from ..commands import table
+from ..commands.transactions import exec_ as _exec
+from ..commands.transactions import exec_abort
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
@@ -199,6 +201,9 @@ class Client(asyncio.Protocol):
             n = len(argv)
             ar = cmd.arity
             if (ar > 0 and n != ar) or n < -ar:
+                if cmd.handler is _exec:  # EXEC's own arity error aborts the transaction
+                    self.execute_slow(argv)
+                    continue
                 out.append(error_bytes(errors.wrong_arity(cmd.name)))
                 cmd.rejected_calls += 1
                 stats.error(errors.wrong_arity(cmd.name))
@@ -251,6 +256,8 @@ class Client(asyncio.Protocol):
         try:
             cmd = table.resolve(argv)
         except CommandError as e:
+            if argv[0][:1] in b"eE" and argv[0].lower() == b"exec":  # rejectCommand on EXEC: execCommandAbort
+                e = CommandError(exec_abort(self, e.message, argv))
             node.stats.error(e.message)
             if self.multi is not None:
                 self.multi_error = True
@@ -281,9 +288,6 @@ class Client(asyncio.Protocol):
             if node.cluster is not None and not self.is_master:
                 redirect = node.cluster_route(self, cmd, argv)
                 if redirect is not None:
-                    if base == "exec" and self.multi is not None:  # a redirected EXEC discards the transaction
-                        from ..commands.transactions import discard_transaction
-                        discard_transaction(self)
                     raise CommandError(redirect)
             if (node.repl.link is not None and cmd.is_write and not self.is_master
                     and node.config["replica-read-only"]):
@@ -303,6 +307,8 @@ class Client(asyncio.Protocol):
                 return
         except CommandError as e:
             cmd.rejected_calls += 1
+            if base == "exec":  # rejectCommand on EXEC: execCommandAbort (a redirect only discards)
+                e = CommandError(exec_abort(self, e.message, argv))
             node.stats.error(e.message)
             if self.multi is not None:
                 self.multi_error = True
