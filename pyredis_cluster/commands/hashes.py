@@ -356,7 +356,7 @@ def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
 
 @command("hscan")
 def hscan(c, argv):
-    cursor = parse_scan_cursor(argv[2])
+    cursor = parse_scan_cursor(argv[2].split(b"\0", 1)[0])  # strtoul stops at a NUL byte
     h = _read(c, argv[1])
     if h is None:
         return EMPTY_SCAN

@@ -454,7 +454,7 @@ def sdiffstore(c, argv):
 
 @command("sscan")
 def sscan(c, argv):
-    cursor = parse_scan_cursor(argv[2])
+    cursor = parse_scan_cursor(argv[2].split(b"\0", 1)[0])  # strtoul stops at a NUL byte
     s = _read(c, argv[1])
     if s is None:
         return EMPTY_SCAN

@@ -342,6 +342,7 @@ def test_hscan_listpack_is_one_call(diff):
         ("HSCAN", "h", "0", "MATCH", "a*"), ("HSCAN", "h", "0", "match", "*"), ("HSCAN", "h", "0", "MATCH", "?"),
         ("HSCAN", "h", "0", "MATCH", "a*", "COUNT", "100", "MATCH", "b"), ("HSCAN", "h", "0", "MATCH", ""),
         ("HSCAN", "h", ""), ("HSCAN", "h", "-1"), ("HSCAN", "h", "+7"), ("HSCAN", "h", "18446744073709551615"),
+        ("HSCAN", "h", "5\x00x"), ("HSCAN", "h", "\x00"), ("HSCAN", "h", " \x00"),
     )
 
 
