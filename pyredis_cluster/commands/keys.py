@@ -114,15 +114,9 @@ def _db_index_ok(c, dbid: int) -> bool:
 
 
 def _is_replica(c) -> bool:
-    """server.masterhost is set (or the command comes from our master): expired keys are not
-    deleted by EXPIRE with a past time, the master sends the DEL."""
-    if c.is_master:
-        return True
-    node = c.node
-    repl = getattr(node, "replication", None)
-    if repl is not None and getattr(repl, "is_replica", False):
-        return True
-    return bool(getattr(node, "loading", False))
+    """checkAlreadyExpired's exceptions: on a replica (server.masterhost) or while loading, EXPIRE with
+    a past time stores the time and waits for the master's DEL instead of deleting."""
+    return bool(c.is_master or c.db.replica_mode or getattr(c.node, "loading", False))
 
 
 # -- DEL UNLINK EXISTS TYPE TOUCH -----------------------------------------------------------------
@@ -131,6 +125,11 @@ def _is_replica(c) -> bool:
 def del_(c, argv):
     db = c.db
     n = 0
+    if c.is_master:  # our master's DEL (often of a key it expired): for it no key has expired here
+        for k in argv[1:]:
+            if db.delete(k):
+                n += 1
+        return n
     for k in argv[1:]:
         if db.peek(k) is not None and db.delete(k):
             n += 1
@@ -210,10 +209,13 @@ def _expire_generic(c, argv, basetime: int, seconds: bool, name: str):
         if flags & _EXPIRE_LT and current != -1 and when >= current:
             return ZERO
     if when <= now_ms() and not _is_replica(c):
-        db.delete(key)  # replicated as DEL (replication issue)
+        db.delete(key)
+        # replicated as an explicit DEL (UNLINK with lazyfree-lazy-expire)
+        c.propagate_as = [[b"UNLINK" if c.node.config["lazyfree-lazy-expire"] else b"DEL", key]]
         return ONE
     db.set_expire(key, when)
     db.touch(key)
+    c.propagate_as = [[b"PEXPIREAT", key, b"%d" % when]]  # absolute: replicas and the AOF agree
     return ONE
 
 
@@ -543,15 +545,21 @@ def _flush_mode(argv) -> None:
 @command("flushdb")
 def flushdb(c, argv):
     _flush_mode(argv)
-    c.db.clear()  # each removed key counts as a change (server.dirty += removed), WATCHes are touched
+    # Each removed key counts as a change (server.dirty += removed) and touches its WATCHes.  An
+    # empty flush still goes to the replicas (forceCommandPropagation): count it as one change.
+    if not c.db.clear():
+        c.node.dirty += 1
     return OK
 
 
 @command("flushall")
 def flushall(c, argv):
     _flush_mode(argv)
+    removed = 0
     for db in c.node.dbs:
-        db.clear()
+        removed += db.clear()
+    if not removed:
+        c.node.dirty += 1  # forceCommandPropagation
     return OK
 
 

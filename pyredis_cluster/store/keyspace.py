@@ -244,6 +244,7 @@ class Database:
         """dbRandomKey: a random live key, or None.  Expired keys met on the way are deleted, as
         Redis does.  Picks from the hash-ordered key list (see :meth:`scan`), dropping dead entries."""
         data = self.data
+        tries = 0
         while data:
             keys = self._scan_keys()
             if not keys:  # (only if a key was created behind set()/add()'s back)
@@ -254,6 +255,11 @@ class Database:
                 keys.discard(key)
                 continue
             if self.peek(key) is not None:
+                return key
+            tries += 1
+            if self.replica_mode and tries >= 100 and key in data:
+                # A replica does not delete expired keys: if they are all expired, give up and name
+                # one (dbRandomKey's maxtries) rather than loop forever.
                 return key
         return None
 
@@ -417,6 +423,8 @@ class Database:
         is left.  Like Redis's ``expires_cursor``, the samples sweep all volatile keys in turn (a
         cursor into ``_volatile``), so a few expired keys among many are found within
         len(_volatile) / 20 cycles rather than by chance."""
+        if self.replica_mode:
+            return  # replicas wait for their master's DELs (Redis: activeExpireCycle runs on masters)
         vol = self._volatile
         i = self._expire_cursor
         while vol:

@@ -339,3 +339,57 @@ def test_key_commands_serve_blocked_clients(r, ours, how):
     finally:
         t.join(6)
         blocked.close()
+
+
+# -- replication of expiry ------------------------------------------------------------------------------
+
+@pytest.fixture
+def replica(ours):
+    import shutil
+
+    from helpers import start_server
+
+    srv = start_server("ours")
+    client = redis.Redis(port=srv.port)
+    client.execute_command("REPLICAOF", "127.0.0.1", str(ours.port))
+    try:
+        wait_for(lambda: client.info("replication").get("master_link_status") == "up", timeout=10, step=0.1)
+    except AssertionError:
+        srv.stop()
+        pytest.skip("replication link did not come up")
+    yield client
+    client.close()
+    srv.stop()
+    shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+def test_expire_reaches_replicas_as_absolute_times(r, replica):
+    r.set("k", "v")
+    r.expire("k", 100)
+    r.set("gone", "v")
+    r.expire("gone", -1)  # deleted on the master: the replica gets a DEL
+    r.set("p", "v")
+    r.pexpire("p", 500000)
+    r.persist("p")
+    wait_for(lambda: replica.exists("k") and replica.pexpiretime("k") > 0, timeout=5)
+    assert replica.pexpiretime("k") == r.pexpiretime("k")
+    wait_for(lambda: replica.ttl("p") == -1, timeout=5)
+    assert replica.exists("gone") == 0
+    r.execute_command("FLUSHALL")
+    wait_for(lambda: replica.dbsize() == 0, timeout=5)
+    r.set("x", "1")
+    r.flushdb()  # already almost empty: still propagated
+    wait_for(lambda: replica.dbsize() == 0, timeout=5)
+
+
+def test_replica_keeps_expired_keys_until_the_master_deletes_them(r, replica):
+    disable_active_expire(r)
+    r.set("k", "v")
+    r.pexpire("k", 50)
+    wait_for(lambda: replica.exists("k") == 1, timeout=5)
+    time.sleep(0.15)
+    assert replica.get("k") is None  # reads as missing ...
+    assert replica.dbsize() == 1  # ... but stays until the master's DEL
+    assert replica.randomkey() in (b"k", None)
+    r.get("k")  # the master expires it lazily and propagates the DEL
+    wait_for(lambda: replica.dbsize() == 0, timeout=5)
