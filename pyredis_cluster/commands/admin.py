@@ -344,14 +344,14 @@ def _server_section(node) -> list:
 
 
 def _cluster_links(node) -> int:
+    """getClusterConnectionsCount: two bus connections (in and out) per other known node."""
     cluster = node.cluster
     if cluster is None:
         return 0
-    n = getattr(cluster, "links_count", None)
-    if n is None:
-        links = getattr(node, "bus_links", None)
-        n = len(links) if links is not None else 0
-    return n() if callable(n) else n
+    nodes = getattr(cluster, "nodes", None)
+    if nodes is not None:
+        return max(len(nodes) - 1, 0) * 2
+    return len(getattr(cluster, "links", ()))
 
 
 def _clients_section(node) -> list:

@@ -558,3 +558,20 @@ def test_debug_digest_of_containers(dbg):
     keys = _load_containers(dbg)
     dbg.same("DEBUG", "DIGEST-VALUE", *keys)
     dbg.same("DEBUG", "DIGEST")
+
+
+def test_info_in_cluster_mode():
+    servers = [start_server(kind, args=["--cluster-enabled", "yes"]) for kind in ("ours", "redis")]
+    try:
+        d = Differ(servers[0].port, servers[1].port)
+        for args in ((), ("everything",), ("server",), ("cluster",), ("keyspace",)):
+            mine, real = d.both("INFO", *args)
+            compare_layout(mine, real, args)
+        d.same("INFO", "cluster")
+        mine = _info_fields(d.a.call("INFO", "server", "clients"))
+        assert mine["redis_mode"] == "cluster" and mine["cluster_connections"] == "0"
+        d.close()
+    finally:
+        for s in servers:
+            s.stop()
+            shutil.rmtree(s.workdir, ignore_errors=True)
