@@ -104,6 +104,7 @@ class MasterSide:
     def _add_replica(self, client) -> None:
         client.repl_state = REPL_STATE_ONLINE
         client.is_replica_client = True
+        client.is_replica = True  # CLIENT LIST/KILL TYPE replica, INFO clients
         client.repl_ack_offset = 0
         client.repl_ack_time = time.monotonic()
         if client not in self.replicas:
