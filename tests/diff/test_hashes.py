@@ -478,3 +478,17 @@ def test_random_picks_after_writes(diff):
             fields = reply[::2] if "WITHVALUES" in args else reply if isinstance(reply, list) else [reply]
             assert set(fields) <= live
     assert set(parse(diff.a.call("HRANDFIELD", "h", "-3000"))) == live
+
+
+# -- WATCH: which commands count as a modification -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cmd", [
+    ("HSET", "h", "a", "1"), ("HSETNX", "h", "a", "2"), ("HSETNX", "h", "b", "2"), ("HDEL", "h", "zz"),
+    ("HDEL", "h", "a"), ("HINCRBY", "h", "a", "0"), ("HINCRBYFLOAT", "h", "a", "0"), ("HMSET", "h", "a", "1"),
+    ("HINCRBY", "h", "a", "x"), ("HGETALL", "h"), ("HRANDFIELD", "h", "-2"),
+], ids=" ".join)
+def test_watch(diff, cmd):
+    diff.run(("HSET", "h", "a", "1"), ("WATCH", "h"))
+    diff.both(*cmd)  # (random replies: only the effect on WATCH is compared)
+    diff.run(("MULTI",), ("PING",), ("EXEC",))

@@ -465,3 +465,18 @@ def test_random_picks_after_writes(diff):
     rest = parse(diff.a.call("SPOP", "s", "100"))
     assert set(rest) | set(popped) == live and not set(rest) & set(popped)
     assert parse(diff.a.call("EXISTS", "s")) == 0
+
+
+# -- WATCH: which commands count as a modification -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cmd", [
+    ("SADD", "s", "1"), ("SADD", "s", "9"), ("SREM", "s", "9"), ("SREM", "s", "1"), ("SMOVE", "s", "t", "9"),
+    ("SMOVE", "s", "t", "1"), ("SMOVE", "t", "s", "2"), ("SPOP", "s", "0"), ("SPOP", "s", "1"),
+    ("SINTERSTORE", "s", "t", "nokey"), ("SINTERSTORE", "nokey2", "t", "nokey"), ("SUNIONSTORE", "s", "t"),
+    ("SDIFFSTORE", "s", "s", "t"), ("SRANDMEMBER", "s", "-3"), ("SMEMBERS", "s"),
+], ids=" ".join)
+def test_watch(diff, cmd):
+    diff.run(("SADD", "s", "1", "2"), ("SADD", "t", "2"), ("WATCH", "s", "t", "nokey2"))
+    diff.both(*cmd)  # (random replies: only the effect on WATCH is compared)
+    diff.run(("MULTI",), ("PING",), ("EXEC",))
