@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 
 from .. import errors
+from ..config import NOTIFY_GENERIC
 from ..errors import CommandError
 from ..protocol.reply import OK, ONE, ZERO, Status
 from ..store.glob import compile_pattern
@@ -119,20 +120,24 @@ def _is_replica(c) -> bool:
     return bool(c.is_master or c.db.replica_mode or getattr(c.node, "loading", False))
 
 
+def _notify(c, db, event: bytes, key: bytes, flag: int = NOTIFY_GENERIC) -> None:
+    """notifyKeyspaceEvent (only when notify-keyspace-events enables something)."""
+    node = c.node
+    if node.notify_flags:
+        node.notify(db, flag, event, key)
+
+
 # -- DEL UNLINK EXISTS TYPE TOUCH -----------------------------------------------------------------
 
 @command("del")
 def del_(c, argv):
     db = c.db
     n = 0
-    if c.is_master:  # our master's DEL (often of a key it expired): for it no key has expired here
-        for k in argv[1:]:
-            if db.delete(k):
-                n += 1
-        return n
+    master = c.is_master  # our master's DEL (often of a key it expired): for it no key expired here
     for k in argv[1:]:
-        if db.peek(k) is not None and db.delete(k):
+        if (master or db.peek(k) is not None) and db.delete(k):
             n += 1
+            _notify(c, db, b"del", k)
     return n
 
 
@@ -212,10 +217,12 @@ def _expire_generic(c, argv, basetime: int, seconds: bool, name: str):
         db.delete(key)
         # replicated as an explicit DEL (UNLINK with lazyfree-lazy-expire)
         c.propagate_as = [[b"UNLINK" if c.node.config["lazyfree-lazy-expire"] else b"DEL", key]]
+        _notify(c, db, b"del", key)
         return ONE
     db.set_expire(key, when)
     db.touch(key)
     c.propagate_as = [[b"PEXPIREAT", key, b"%d" % when]]  # absolute: replicas and the AOF agree
+    _notify(c, db, b"expire", key)
     return ONE
 
 
@@ -279,6 +286,7 @@ def persist(c, argv):
     key = argv[1]
     if db.lookup(key) is not None and db.persist(key):
         db.touch(key)
+        _notify(c, db, b"persist", key)
         return ONE
     return ZERO
 
@@ -306,6 +314,8 @@ def _rename_generic(c, argv, nx: bool):
         db.atime[dst] = word
     db.delete(src)
     c.node.blocking.signal(db, dst)  # dbAdd: clients blocked on dst (BLPOP ...) may be served
+    _notify(c, db, b"rename_from", src)
+    _notify(c, db, b"rename_to", dst)
     return ONE if nx else OK
 
 
@@ -346,6 +356,8 @@ def move(c, argv):
         dst.atime[key] = word
     src.delete(key)
     node.blocking.signal(dst, key)
+    _notify(c, src, b"move_from", key)
+    _notify(c, dst, b"move_to", key)
     return ONE
 
 
@@ -414,6 +426,7 @@ def copy_(c, argv):
     if when is not None:
         dst.set_expire(newkey, when)
     node.blocking.signal(dst, newkey)
+    _notify(c, dst, b"copy_to", newkey)
     return ONE
 
 
