@@ -1372,11 +1372,14 @@ def debug_log(c, argv):
 
 @debug_subcommand("change-repl-id", lambda n: n == 2)
 def debug_change_repl_id(c, argv):
-    change = getattr(c.node, "change_replication_id", None)
-    if callable(change):
-        change()
+    node = c.node
+    backlog = getattr(getattr(node, "repl", None), "backlog", None)
+    if backlog is not None:  # changeReplicationId + clearReplicationId2
+        backlog.replid = os.urandom(20).hex()
+        backlog.replid2 = "0" * 40
+        backlog.second_replid_offset = -1
     else:
-        c.node._admin_replid = os.urandom(20).hex()
+        node._admin_replid = os.urandom(20).hex()
     return OK
 
 

@@ -294,7 +294,8 @@ class Client(asyncio.Protocol):
                 raise CommandError(errors.READONLY)
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")
-            if node.pause_until and not self.monitor and (not node.pause_writes_only or cmd.is_write or (
+            if node.pause_until and not self.monitor and not getattr(self, "is_replica", False) and (
+                    not node.pause_writes_only or cmd.is_write or (
                     name in MAY_REPLICATE or base == "exec" and self.multi
                     and any(q.is_write or q.name in MAY_REPLICATE for q, _ in self.multi))):
                 self.paused_queue.appendleft(argv)  # CLIENT PAUSE: runs again once unpaused
