@@ -393,3 +393,18 @@ def test_replica_keeps_expired_keys_until_the_master_deletes_them(r, replica):
     assert replica.randomkey() in (b"k", None)
     r.get("k")  # the master expires it lazily and propagates the DEL
     wait_for(lambda: replica.dbsize() == 0, timeout=5)
+
+
+def test_redis_cli_scan(r, ours):
+    import shutil
+    import subprocess
+
+    if shutil.which("redis-cli") is None:
+        pytest.skip("no redis-cli")
+    fill(r, "cli", 2500)
+    r.set("other", "v")
+    out = subprocess.run(["redis-cli", "-p", str(ours.port), "--scan"], capture_output=True, timeout=60).stdout
+    assert len(out.split()) == 2501 and len(set(out.split())) == 2501
+    out = subprocess.run(["redis-cli", "-p", str(ours.port), "--scan", "--pattern", "cli:1*"],
+                         capture_output=True, timeout=60).stdout
+    assert set(out.split()) == {b"cli:%d" % i for i in range(2500) if str(i).startswith("1")}
