@@ -286,6 +286,7 @@ def hincrbyfloat(c, argv):
     new = _format_ld_human(*r)
     _set_one(c, h, field, new)
     _done(c, key, h, created)
+    c.propagate_as = [[b"HSET", key, field, new]]  # the result, not the float arithmetic, is replicated
     return new
 
 

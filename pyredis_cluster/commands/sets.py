@@ -227,6 +227,7 @@ def spop(c, argv):
         c.db.touch(key)
     else:
         c.db.delete(key)
+    c.propagate_as = [[b"SREM", key, m]]  # replicas and the AOF remove the same member
     return m
 
 
@@ -245,6 +246,7 @@ def _spop_count(c, argv):
     if count >= size:  # CASE 1: the whole set (through sunionDiffGenericCommand), then delete it
         out = list(s) if set_content_is_big(s, config) else intset_order(s)
         db.delete(key)
+        c.propagate_as = [[b"DEL", key]]
         return SetReply(out)
     remaining = size - count
     rng = db.rng
@@ -257,6 +259,7 @@ def _spop_count(c, argv):
         s.pool = None
         s.big = set_content_is_big(s, config)
     db.touch(key)
+    c.propagate_as = [[b"SREM", key, m] for m in out]  # as Redis 7.0: one SREM per popped member
     return SetReply(out)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+
 import pytest
 import redis
 import redis.asyncio as aredis
@@ -160,3 +163,62 @@ async def test_asyncio(ours, protocol):
     finally:
         await r.delete(p + "h", p + "s", p + "t")
         await r.aclose()
+
+
+# -- replication: random and float commands reach replicas as their outcome ------------------------------
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met within %.1f s" % timeout)
+
+
+@pytest.fixture
+def replica(ours):
+    from helpers import start_server
+
+    srv = start_server("ours")
+    client = redis.Redis(port=srv.port)
+    client.execute_command("REPLICAOF", "127.0.0.1", str(ours.port))
+    try:
+        _wait_for(lambda: client.info("replication").get("master_link_status") == "up")
+    except AssertionError:
+        srv.stop()
+        pytest.skip("replication link did not come up")
+    yield client
+    client.close()
+    srv.stop()
+    shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+def test_replicas_get_the_same_members(ours, replica):
+    r = redis.Redis(port=ours.port)
+    p = "repl:"
+    try:
+        r.sadd(p + "s", *range(100))
+        r.sadd(p + "t", *["m%d" % i for i in range(50)])
+        r.sadd(p + "all", "a", "b", "c")
+        r.hset(p + "h", mapping={"f": "0.1"})
+        for _ in range(10):
+            r.spop(p + "s")
+            r.hincrbyfloat(p + "h", "f", "0.1")
+        r.spop(p + "s", 5)  # a few random members
+        r.spop(p + "t", 45)  # most of the set (Redis's other strategy)
+        r.spop(p + "all", 10)  # the whole set
+        r.hincrbyfloat(p + "h", "g", "1e-3")
+        r.smove(p + "s", p + "u", r.srandmember(p + "s"))
+        r.sunionstore(p + "v", [p + "s", p + "t"])
+        marker = p + "done"
+        r.set(marker, "1")
+        _wait_for(lambda: replica.exists(marker))
+        for key in ("s", "t", "u", "v"):
+            assert replica.smembers(p + key) == r.smembers(p + key), key
+        assert replica.exists(p + "all") == 0
+        assert replica.hgetall(p + "h") == r.hgetall(p + "h") == {b"f": b"1.1", b"g": b"0.001"}
+    finally:
+        r.delete(*[p + k for k in ("s", "t", "u", "v", "all", "h", "done")])
+        r.close()
