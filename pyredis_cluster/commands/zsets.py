@@ -85,6 +85,12 @@ def _string2ll(s: bytes):
     return v
 
 
+def _opt(arg: bytes) -> bytes:
+    """An option keyword as ``strcasecmp`` sees it: a C string, so it ends at the first NUL byte."""
+    i = arg.find(b"\0")
+    return (arg if i < 0 else arg[:i]).lower()
+
+
 def _long(arg: bytes, msg: str | None = None) -> int:
     """getLongFromObjectOrReply."""
     v = _string2ll(arg)
@@ -102,7 +108,11 @@ def _range_long(arg: bytes, lo: int, hi: int, msg: str | None = None) -> int:
 
 
 def _scan_cursor(arg: bytes) -> int:
-    """parseScanCursorOrReply: ``strtoul(arg, &end, 10)`` using every byte, no leading space."""
+    """parseScanCursorOrReply: ``strtoul(arg, &end, 10)`` up to the end of the C string (a NUL byte
+    ends it), no leading space."""
+    i = arg.find(b"\0")
+    if i >= 0:
+        arg = arg[:i]
     if arg[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r"):
         raise CommandError(INVALID_CURSOR)
     if not arg:
@@ -197,7 +207,7 @@ def _zadd_generic(c, argv, incr: bool):
     n = len(argv)
     idx = 2
     while idx < n:
-        opt = argv[idx].lower()
+        opt = _opt(argv[idx])
         if opt == b"nx":
             nx = True
         elif opt == b"xx":
@@ -401,7 +411,7 @@ def _setop(c, argv, dstkey, numkeys_idx: int, op: int, cardinality_only: bool = 
     limit = 0
     remaining = argc - j
     while remaining:
-        opt = argv[j].lower()
+        opt = _opt(argv[j])
         if op != _DIFF and not cardinality_only and remaining >= setnum + 1 and opt == b"weights":
             j += 1
             remaining -= 1
@@ -414,7 +424,7 @@ def _setop(c, argv, dstkey, numkeys_idx: int, op: int, cardinality_only: bool = 
                 remaining -= 1
         elif op != _DIFF and not cardinality_only and remaining >= 2 and opt == b"aggregate":
             j += 1
-            agg = argv[j].lower()
+            agg = _opt(argv[j])
             if agg == b"sum":
                 aggregate = _SUM
             elif agg == b"min":
@@ -573,7 +583,7 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype: int, direc
     j = argc_start + 3
     while j < argc:
         leftargs = argc - j - 1
-        opt = argv[j].lower()
+        opt = _opt(argv[j])
         if not store and opt == b"withscores":
             withscores = True
         elif opt == b"limit" and leftargs >= 2:
@@ -811,7 +821,7 @@ def zscan(c, argv):
     argc = len(argv)
     while i < argc:
         left = argc - i
-        opt = argv[i].lower()
+        opt = _opt(argv[i])
         if opt == b"count" and left >= 2:
             count = _long(argv[i + 1])
             if count < 1:
@@ -900,7 +910,7 @@ def _zmpop_args(argv, numkeys_idx: int):
     where_idx = numkeys_idx + numkeys + 1
     if where_idx >= argc:
         raise CommandError(errors.SYNTAX)
-    where = argv[where_idx].lower()
+    where = _opt(argv[where_idx])
     if where == b"min":
         last = False
     elif where == b"max":
@@ -910,7 +920,7 @@ def _zmpop_args(argv, numkeys_idx: int):
     count = -1
     j = where_idx + 1
     while j < argc:
-        if count == -1 and argv[j].lower() == b"count" and argc - 1 - j:
+        if count == -1 and _opt(argv[j]) == b"count" and argc - 1 - j:
             j += 1
             count = _range_long(argv[j], 1, LONG_MAX, COUNT_POSITIVE)
         else:
@@ -990,7 +1000,7 @@ def zrandmember(c, argv):
     if argc >= 3:
         n = _range_long(argv[2], -LONG_MAX, LONG_MAX)
         withscores = False
-        if argc > 4 or (argc == 4 and argv[3].lower() != b"withscores"):
+        if argc > 4 or (argc == 4 and _opt(argv[3]) != b"withscores"):
             raise CommandError(errors.SYNTAX)
         if argc == 4:
             withscores = True

@@ -89,8 +89,13 @@ def strtod(s: bytes, pos: int = 0):
     return (-v if neg else v), m.end(), erange
 
 
+_PLAIN = re.compile(rb"-?[0-9]{1,15}(?:\.[0-9]{1,15})?").fullmatch  # cannot overflow or underflow
+
+
 def string2d(s: bytes):
     """util.c ``string2d`` (getDoubleFromObject): the float value of ``s`` or None."""
+    if _PLAIN(s) is not None:
+        return float(s)
     if not s or s[0] in _SPACE:
         return None
     v, end, erange = strtod(s)
@@ -118,11 +123,12 @@ LEX_MAX = (1, b"", True)
 
 
 def parse_lex_bound(s: bytes):
+    """zslParseLexRangeItem.  ``+`` and ``-`` must end the C string: ``"+\\0x"`` counts as ``+``."""
     c = s[:1]
     if c == b"+":
-        return LEX_MAX if len(s) == 1 else None
+        return LEX_MAX if len(s) == 1 or s[1] == 0 else None
     if c == b"-":
-        return LEX_MIN if len(s) == 1 else None
+        return LEX_MIN if len(s) == 1 or s[1] == 0 else None
     if c == b"(":
         return (0, s[1:], True)
     if c == b"[":

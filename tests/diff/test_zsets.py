@@ -1030,3 +1030,35 @@ def test_bzpop_inside_multi(diff):
         pytest.skip("MULTI is not implemented yet")
     diff.run(("BZPOPMIN", "nokey", "0"), ("BZMPOP", "0", "1", "nokey", "MIN"), ("ZADD", "mz", "1", "a"),
              ("BZPOPMAX", "mz", "0"), ("EXEC",))
+
+
+def test_random_number_syntax(diff):
+    """Random strings over strtod's alphabet, as scores (string2d) and as range bounds (zslParseRange)."""
+    rng = random.Random(7)
+    alphabet = "0123456789.eE+-xXpPaAbBfFinfINFtyn( \t\x00_"
+    diff.same("ZADD", "ns", "-1", "a", "0", "b", "1", "c", "inf", "d", "-inf", "e", "1e-310", "f")
+    for _ in range(1500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+        if rng.random() < 0.3:
+            text = rng.choice(["", "-", "+", "(", "0x", "1e", "inf", "nan", "0x1p"]) + text
+        diff.same("ZADD", "nz", text, "m")
+        diff.same("ZCOUNT", "ns", text, "+inf")
+        diff.same("ZCOUNT", "ns", "-inf", text)
+    diff.same("ZRANGE", "nz", "0", "-1", "WITHSCORES")
+
+
+def test_nul_bytes_end_c_strings(diff):
+    """Options are compared with strcasecmp and parsed with strtod/strtoul: a NUL byte ends them."""
+    diff.run(
+        ("ZADD", "z", "NX\x00junk", "1", "a"), ("ZADD", "z", "xx\x00", "ch\x00", "2", "a"),
+        ("ZRANGE", "z", "0", "-1", "WITHSCORES\x00x"), ("ZRANGE", "z", "0", "-1", "REV\x00", "WITHSCORES"),
+        ("ZRANGE", "z", "(0\x00x", "5\x00", "BYSCORE\x00", "LIMIT\x00", "0", "1"),
+        ("ZRANGEBYLEX", "z", "-\x00x", "+\x00y"), ("ZRANGEBYLEX", "z", "[a\x00", "+"),
+        ("ZLEXCOUNT", "z", "-\x00", "(b\x00"), ("ZRANGEBYLEX", "z", "\x00", "+"),
+        ("ZUNION", "1", "z", "WEIGHTS\x00", "2", "AGGREGATE\x00", "MAX\x00", "WITHSCORES\x00"),
+        ("ZINTERCARD", "1", "z", "LIMIT\x00", "1"), ("ZINTERCARD", "1", "z", "LIMIT", "1\x00"),
+        ("ZSCAN", "z", "0\x00", "COUNT\x00", "5", "MATCH\x00", "a\x00"), ("ZSCAN", "z", "5\x00junk"),
+        ("ZSCAN", "z", "\x00"), ("ZSCAN", "z", " \x00"),
+        ("ZMPOP", "1", "z", "MIN\x00", "COUNT\x00", "1"), ("ZRANDMEMBER", "z", "1", "withscores\x00"),
+        ("ZADD", "z", "5", "a"), ("ZPOPMIN", "z", "1\x00"), ("ZREMRANGEBYRANK", "z", "0\x00", "1"),
+    )
