@@ -12,6 +12,7 @@ import gc
 import hashlib
 import os
 import platform
+import re
 import resource
 import struct
 import sys
@@ -55,15 +56,14 @@ def _atoi(s: bytes) -> int:
     return int(s[:j])
 
 
+_LL_RE = re.compile(rb"-?[1-9][0-9]{0,19}|0")
+
+
 def _parse_ll(arg: bytes, message: str = errors.NOT_INTEGER) -> int:
-    """getLongLongFromObjectOrReply: a strict 64-bit decimal integer."""
-    try:
-        if not arg or arg[:1] in (b" ", b"+") or arg != arg.strip() or (len(arg) > 1 and arg[:1] == b"0") or \
-                arg[:2] == b"-0":
-            raise ValueError
-        v = int(arg)
-    except ValueError:
-        raise CommandError(message) from None
+    """getLongLongFromObjectOrReply (string2ll): a strict 64-bit decimal integer."""
+    if _LL_RE.fullmatch(arg) is None:
+        raise CommandError(message)
+    v = int(arg)
     if not -(2**63) <= v < 2**63:
         raise CommandError(message)
     return v
@@ -600,8 +600,9 @@ def _commandstats_section(node) -> list:
     out = []
     for cmd in _all_commands_with_subs():
         if cmd.calls or cmd.failed_calls or cmd.rejected_calls:
-            out.append(("cmdstat_" + cmd.name, "calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d" % (
-                cmd.calls, cmd.usec, cmd.usec / cmd.calls if cmd.calls else 0, cmd.rejected_calls, cmd.failed_calls)))
+            per_call = cmd.usec / cmd.calls if cmd.calls else 0
+            out.append(("cmdstat_" + cmd.name, "calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d"
+                        % (cmd.calls, cmd.usec, per_call, cmd.rejected_calls, cmd.failed_calls)))
     return out
 
 

@@ -276,7 +276,8 @@ def test_client_kill_skipme(diff):
 def test_client_reply_modes(diff):
     for cl in (diff.a, diff.b):
         cl.send_raw(b"".join(encode_command(*c) for c in (
-            ("CLIENT", "REPLY", "OFF"), ("PING",), ("NOSUCH",), ("GET",), ("SET", "r", "1"), ("CLIENT", "REPLY", "SKIP"),
+            ("CLIENT", "REPLY", "OFF"), ("PING",), ("NOSUCH",), ("GET",), ("SET", "r", "1"),
+            ("CLIENT", "REPLY", "SKIP"),
             ("CLIENT", "REPLY", "ON"), ("ECHO", "after-on"), ("CLIENT", "REPLY", "SKIP"), ("ECHO", "skipped"),
             ("ECHO", "shown"), ("CLIENT", "REPLY", "SKIP"), ("NOSUCH",), ("GET", "r"))))
     got = []
@@ -351,7 +352,8 @@ def test_monitor_feed_format(diff):
                         ("CLIENT", "KILL", "1.1.1.1:1"), ("CLIENT", "LIST"), ("CONFIG", "GET", "port"),
                         ("AUTH", "x"), ("AUTH", "u", "p"), ("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "n"),
                         ("CLIENT", "SETNAME", "x"), ("CLIENT", "ID"), ("INFO", "server"), ("PING",), ("ECHO", ""),
-                        ("SELECT", "0"), ("MONITOR",), ("LASTSAVE",), ("DEBUG", "SLEEP", "0"), ("MEMORY", "USAGE", "mk"),
+                        ("SELECT", "0"), ("MONITOR",), ("LASTSAVE",), ("DEBUG", "SLEEP", "0"),
+                        ("MEMORY", "USAGE", "mk"),
                         ("CLIENT", "PAUSE", "1"), ("CLIENT", "UNPAUSE")):
                 c.call(*cmd)
             time.sleep(0.1)
@@ -431,7 +433,8 @@ def test_debug_digest_matches_redis(dbg):
 
 def test_debug_populate(dbg):
     dbg.run(("DEBUG", "POPULATE"), ("DEBUG", "POPULATE", "x"), ("DEBUG", "POPULATE", "-1"), ("DEBUG", "POPULATE", "0"),
-            ("DEBUG", "POPULATE", "3"), ("DEBUG", "POPULATE", "2", "pre", "20"), ("DEBUG", "POPULATE", "2", "pre2", "3"),
+            ("DEBUG", "POPULATE", "3"), ("DEBUG", "POPULATE", "2", "pre", "20"),
+            ("DEBUG", "POPULATE", "2", "pre2", "3"),
             ("DEBUG", "POPULATE", "2", "pre3", "-1"), ("DEBUG", "POPULATE", "2", "pre3", "x", "y"),
             ("SET", "key:5", "mine"), ("DEBUG", "POPULATE", "7"), ("GET", "key:0"), ("GET", "key:5"), ("GET", "key:6"),
             ("GET", "pre:1"), ("GET", "pre2:1"), ("DBSIZE",))
@@ -533,7 +536,8 @@ def test_shutdown_closes_without_reply():
 
 CONTAINERS = [("HSET", "h", "a", "1", "b", "2"), ("HSET", "h2", "field1", "value1", "f2", "hello-world-this-is-longer"),
               ("SADD", "s", "1", "2", "3"), ("SADD", "s2", "1", "2", "100000"), ("SADD", "s3", "a", "b", "c"),
-              ("RPUSH", "l", "a", "b", "c"), ("RPUSH", "l2", "1", "2", "300", "hello"), ("ZADD", "z", "1", "a", "2", "b"),
+              ("RPUSH", "l", "a", "b", "c"), ("RPUSH", "l2", "1", "2", "300", "hello"),
+              ("ZADD", "z", "1", "a", "2", "b"),
               ("ZADD", "z2", "1.5", "abc", "2", "b")]
 
 
