@@ -22,6 +22,7 @@ import re
 from .. import errors
 from ..errors import CommandError
 from ..protocol.reply import OK, Map
+from ..config import NOTIFY_GENERIC, NOTIFY_STRING
 from ..store.keyspace import now_ms
 from .table import command
 
@@ -187,6 +188,8 @@ def _expire_ms(arg: bytes, seconds: bool, relative: bool, name: str) -> int:
 def set_(c, argv):
     if len(argv) == 3:
         c.db.set(argv[1], argv[2])
+        if c.node.notify_flags:
+            c.node.notify(c.db, NOTIFY_STRING, b"set", argv[1])
         return OK
     flags, expire = _parse_extended(argv, 3, True)
     key = argv[1]
@@ -200,9 +203,11 @@ def set_(c, argv):
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else None
     db.set(key, argv[2], keep_ttl=bool(flags & _KEEPTTL))
+    c.node.notify(db, NOTIFY_STRING, b"set", key)
     if when is not None:
         # An EXAT / PXAT in the past is stored as is; the key expires at its next access, as in 7.0.
         db.set_expire(key, when)
+        c.node.notify(db, NOTIFY_GENERIC, b"expire", key)
     return old if flags & _GET else OK
 
 
@@ -212,6 +217,7 @@ def setnx(c, argv):
     if db.lookup(argv[1]) is not None:
         return 0
     db.set(argv[1], argv[2])
+    c.node.notify(db, NOTIFY_STRING, b"set", argv[1])
     return 1
 
 
@@ -219,7 +225,9 @@ def _setex(c, argv, seconds: bool, name: str):
     when = _expire_ms(argv[2], seconds, True, name)
     db = c.db
     db.set(argv[1], argv[3])
+    c.node.notify(db, NOTIFY_STRING, b"set", argv[1])
     db.set_expire(argv[1], when)
+    c.node.notify(db, NOTIFY_GENERIC, b"expire", argv[1])
     return OK
 
 
@@ -266,12 +274,15 @@ def getex(c, argv):
     reply = bytes(v) if t is bytearray else v
     if flags & (_EXAT | _PXAT) and when <= now_ms():
         db.delete(key)  # an absolute time already past: delete now (checkAlreadyExpired)
+        c.node.notify(db, NOTIFY_GENERIC, b"del", key)
     elif when is not None:
         db.set_expire(key, when)
         db.touch(key)
+        c.node.notify(db, NOTIFY_GENERIC, b"expire", key)
     elif flags & _PERSIST:
         if db.persist(key):
             db.touch(key)
+            c.node.notify(db, NOTIFY_GENERIC, b"persist", key)
     return reply
 
 
@@ -280,6 +291,7 @@ def getdel(c, argv):
     v = _get_generic(c, argv[1])
     if v is not None:
         c.db.delete(argv[1])
+        c.node.notify(c.db, NOTIFY_GENERIC, b"del", argv[1])
     return v
 
 
@@ -287,6 +299,7 @@ def getdel(c, argv):
 def getset(c, argv):
     old = _get_generic(c, argv[1])
     c.db.set(argv[1], argv[2])
+    c.node.notify(c.db, NOTIFY_STRING, b"set", argv[1])
     return old
 
 
@@ -313,6 +326,7 @@ def mset(c, argv):
     db = c.db
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        c.node.notify(db, NOTIFY_STRING, b"set", argv[i])
     return OK
 
 
@@ -326,6 +340,7 @@ def msetnx(c, argv):
             return 0
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        c.node.notify(db, NOTIFY_STRING, b"set", argv[i])
     return 1
 
 
@@ -379,12 +394,14 @@ def append(c, argv):
     v = db.lookup(key)
     if v is None:
         db.add(key, extra)  # the argument itself becomes the value (an embstr / int, not raw)
+        c.node.notify(db, NOTIFY_STRING, b"append", key)
         return len(extra)
     t = type(v)
     if t is bytearray:
         _check_string_length(c, len(v), len(extra))
         v += extra
         db.touch(key)
+        c.node.notify(db, NOTIFY_STRING, b"append", key)
         return len(v)
     if t is not bytes:
         raise CommandError(errors.WRONGTYPE)
@@ -392,6 +409,7 @@ def append(c, argv):
     v = bytearray(v)
     v += extra
     db.overwrite(key, v)
+    c.node.notify(db, NOTIFY_STRING, b"append", key)
     return len(v)
 
 
@@ -410,6 +428,7 @@ def setrange(c, argv):
         v = bytearray(offset)
         v += value
         db.add(key, v)
+        c.node.notify(db, NOTIFY_STRING, b"setrange", key)
         return len(v)
     t = type(v)
     if t is not bytes and t is not bytearray:
@@ -423,6 +442,7 @@ def setrange(c, argv):
         v.extend(bytes(end - len(v)))
     v[offset:end] = value
     db.touch(key)
+    c.node.notify(db, NOTIFY_STRING, b"setrange", key)
     return len(v)
 
 
@@ -435,6 +455,8 @@ def _incr(c, key: bytes, incr: int):
     v = db.lookup(key)
     if v is None:
         db.add(key, b"%d" % incr)
+        if c.node.notify_flags:
+            c.node.notify(db, NOTIFY_STRING, b"incrby", key)
         return incr
     t = type(v)
     if t is not bytes and t is not bytearray:
@@ -446,6 +468,8 @@ def _incr(c, key: bytes, incr: int):
     if n > LLONG_MAX or n < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
     db.overwrite(key, b"%d" % n)
+    if c.node.notify_flags:
+        c.node.notify(db, NOTIFY_STRING, b"incrby", key)
     return n
 
 
@@ -647,6 +671,7 @@ def incrbyfloat(c, argv):
         db.add(key, new)
     else:
         db.overwrite(key, new)
+    c.node.notify(db, NOTIFY_STRING, b"incrbyfloat", key)
     return new
 
 
@@ -805,6 +830,7 @@ def setbit(c, argv):
     if grown or bool(old) != on:
         v[byte] = (v[byte] | mask) if on else (v[byte] & ~mask)
         c.db.touch(argv[1])
+        c.node.notify(c.db, NOTIFY_STRING, b"setbit", argv[1])
     return 1 if old else 0
 
 
@@ -945,7 +971,8 @@ def bitop(c, argv):
     maxlen = max(len(s) for s in srcs)
     dest = argv[2]
     if not maxlen:
-        db.delete(dest)
+        if db.delete(dest):
+            c.node.notify(db, NOTIFY_GENERIC, b"del", dest)
         return 0
     nums = [int.from_bytes(s, "big") << (8 * (maxlen - len(s))) for s in srcs]  # zero-padded on the right
     r = nums[0]
@@ -961,6 +988,7 @@ def bitop(c, argv):
     else:
         r ^= (1 << (8 * maxlen)) - 1
     db.set(dest, bytearray(r.to_bytes(maxlen, "big")))
+    c.node.notify(db, NOTIFY_STRING, b"set", dest)
     return maxlen
 
 
@@ -1128,6 +1156,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
             changes += 1
     if changes:
         c.db.touch(key)
+        c.node.notify(c.db, NOTIFY_STRING, b"setbit", key)
     return out
 
 
