@@ -188,18 +188,27 @@ class ReplicaLink:
                 raise ConnectionError("connection lost")
             self.last_io = time.time()
             cmds, err = parser.feed(data)
-            for argv in cmds:
-                raw = encode_command(argv)
-                if argv[0].lower() == b"replconf" and len(argv) >= 2 and argv[1].lower() == b"getack":
-                    self._send_ack()  # the offset before this very command, as Redis does
-                    bl.feed(raw)
-                    continue
-                mc.run_commands([argv])
-                mc.out.clear()
-                # what we applied goes on to our own replicas, and counts in our offset
-                self.repl.master.feed(raw)
+            for db in node.dbs:
+                db.master_executing = True  # the master decides what expired, not our clock
+            try:
+                self._apply(cmds, mc, bl)
+            finally:
+                for db in node.dbs:
+                    db.master_executing = False
             if err is not None:
                 raise ConnectionError("protocol error from master: %s" % err)
+
+    def _apply(self, cmds, mc, bl) -> None:
+        for argv in cmds:
+            raw = encode_command(argv)
+            if argv[0].lower() == b"replconf" and len(argv) >= 2 and argv[1].lower() == b"getack":
+                self._send_ack()  # the offset before this very command, as Redis does
+                bl.feed(raw)
+                continue
+            mc.run_commands([argv])
+            mc.out.clear()
+            # what we applied goes on to our own replicas, and counts in our offset
+            self.repl.master.feed(raw)
 
     def _send_ack(self) -> None:
         if self.writer is not None and not self.writer.is_closing():

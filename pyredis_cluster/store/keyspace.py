@@ -54,7 +54,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = (
-        "replica_mode", "on_expired", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
+        "replica_mode", "master_executing", "on_expired", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
         "_expire_cursor", "lfu_log_factor", "lfu_decay_time",
     )
@@ -71,6 +71,7 @@ class Database:
         self.on_modified = None  # callback(db, key) for WATCH and keyspace notifications
         self.on_expired = None  # callback(db, key): propagate the expiry as DEL (replication, AOF)
         self.replica_mode = False  # a replica does not delete expired keys itself
+        self.master_executing = False  # my master's commands see every key, expired or not (Redis)
         self.avg_ttl = 0
         self.expired_keys = 0  # stat_expiredkeys
         self.rng = rng or random.Random()
@@ -95,7 +96,7 @@ class Database:
         if v is not None:
             if self.expires:
                 when = self.expires.get(key)
-                if when is not None and when <= (now or now_ms()):
+                if when is not None and when <= (now or now_ms()) and not self.master_executing:
                     self.expire_now(key)
                     return None
             self.atime[key] = self.lru_clock
@@ -106,7 +107,7 @@ class Database:
         v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= now_ms():
+            if when is not None and when <= now_ms() and not self.master_executing:
                 self.expire_now(key)
                 return None
         return v
@@ -116,7 +117,7 @@ class Database:
         v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= now_ms():
+            if when is not None and when <= now_ms() and not self.master_executing:
                 self.expire_now(key)
                 v = None
         if v is None:
