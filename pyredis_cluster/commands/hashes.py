@@ -13,6 +13,7 @@ before the key is looked up), then the key's type.
 from __future__ import annotations
 
 from .. import errors
+from ..config import NOTIFY_GENERIC, NOTIFY_HASH
 from ..errors import CommandError
 from ..protocol.reply import OK, Map
 from ..store.containers import (
@@ -129,6 +130,8 @@ def hset(c, argv):
     h, created = _write(c, key)
     added = _set_fields(c, argv, h)
     _done(c, key, h, created)
+    if c.node.notify_flags:
+        c.node.notify(c.db, NOTIFY_HASH, b"hset", key)
     return added
 
 
@@ -140,6 +143,7 @@ def hmset(c, argv):
     h, created = _write(c, key)
     _set_fields(c, argv, h)
     _done(c, key, h, created)
+    c.node.notify(c.db, NOTIFY_HASH, b"hset", key)
     return OK
 
 
@@ -151,6 +155,7 @@ def hsetnx(c, argv):
         return 0
     _set_one(c, h, argv[2], argv[3])
     _done(c, key, h, created)
+    c.node.notify(c.db, NOTIFY_HASH, b"hset", key)
     return 1
 
 
@@ -192,6 +197,9 @@ def hdel(c, argv):
             db.touch(key)
         else:
             db.delete(key)
+        c.node.notify(db, NOTIFY_HASH, b"hdel", key)
+        if not h:
+            c.node.notify(db, NOTIFY_GENERIC, b"del", key)
     return deleted
 
 
@@ -254,6 +262,7 @@ def hincrby(c, argv):
         raise CommandError(errors.OVERFLOW)
     _set_one(c, h, field, b"%d" % value)
     _done(c, key, h, created)
+    c.node.notify(c.db, NOTIFY_HASH, b"hincrby", key)
     return value
 
 
@@ -286,6 +295,7 @@ def hincrbyfloat(c, argv):
     new = _format_ld_human(*r)
     _set_one(c, h, field, new)
     _done(c, key, h, created)
+    c.node.notify(c.db, NOTIFY_HASH, b"hincrbyfloat", key)
     c.propagate_as = [[b"HSET", key, field, new]]  # the result, not the float arithmetic, is replicated
     return new
 
