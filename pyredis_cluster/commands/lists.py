@@ -10,6 +10,11 @@ otherwise they block the client through ``node.blocking`` (:mod:`..server.blocki
 *create* a list, as Redis's ``dbAdd`` does (a key with waiters is always absent or empty).  Inside
 MULTI/EXEC (``client.multi`` set, or ``client.deny_blocking`` during EXEC and scripts) a blocking
 command answers like its non-blocking form: a null reply when there is nothing to pop.
+
+Keyspace events are Redis's (``lpush``/``rpush``/``lpop``/``rpop``/``linsert``/``lset``/``ltrim``/``lrem``,
+``del`` when a list empties).  Replication sees what Redis propagates: a blocking command that served at
+once as the plain pop or move (``LPOP key``, ``RPOP key count`` for [B]LMPOP, ``LMOVE`` ...), and a
+blocked client's pop, when it is served, as its own command after the push that woke it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from fractions import Fraction
 from itertools import islice
 
 from .. import errors
+from ..config import NOTIFY_GENERIC, NOTIFY_LIST
 from ..errors import CommandError
 from ..protocol.reply import EMPTY_ARRAY, NO_REPLY, NULL_ARRAY, OK, Raw, error_bytes
 from ..protocol.request import strict_int
@@ -141,7 +147,7 @@ def parse_timeout(arg: bytes) -> int:
 
 def _deny_blocking(c) -> bool:
     """CLIENT_DENY_BLOCKING: inside EXEC (and scripts) a blocking command must not block."""
-    return c.multi is not None or getattr(c, "deny_blocking", False)
+    return c.multi is not None or getattr(c, "deny_blocking", False) or c.is_master  # (never stall replication)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -162,12 +168,28 @@ def _read_list(db, key):
     return v
 
 
-def _removed(db, key, v) -> None:
-    """listElementsRemoved: delete the key if the list emptied, else signal the change."""
+def _notify(node, db, event: bytes, key: bytes, flag: int = NOTIFY_LIST) -> None:
+    if node.notify_flags:
+        node.notify(db, flag, event, key)
+
+
+def _removed(node, db, key, v, where: int) -> None:
+    """listElementsRemoved: the lpop/rpop event; delete the key (and the del event) if the list emptied,
+    else signal the change."""
+    if node.notify_flags:
+        node.notify(db, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
     if v:
         db.touch(key)
     else:
         db.delete(key)
+        if node.notify_flags:
+            node.notify(db, NOTIFY_GENERIC, b"del", key)
+
+
+def _propagate_served(client, argv) -> None:
+    """A blocked client was served: replicas (and the AOF) get the pop it did (alsoPropagate)."""
+    client.propagate_as = [argv]
+    client.node.propagate(client, None, argv)
 
 
 def _pop_n(v, where: int, count: int) -> list:
@@ -179,16 +201,19 @@ def _pop_n(v, where: int, count: int) -> list:
 
 def _push_value(c, db, key, dst, value, where: int) -> None:
     """lmoveHandlePush: push onto ``dst`` (None: create the list, which may wake waiters)."""
+    node = c.node
     if dst is None:
         dst = ListValue((value,))
         db.add(key, dst)
-        c.node.blocking.signal(db, key)
-        return
-    if where == HEAD:
-        dst.appendleft(value)
+        node.blocking.signal(db, key)
     else:
-        dst.append(value)
-    db.touch(key)
+        if where == HEAD:
+            dst.appendleft(value)
+        else:
+            dst.append(value)
+        db.touch(key)
+    if node.notify_flags:
+        node.notify(db, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
 
 
 def _bulk_array(items) -> Raw:
@@ -220,8 +245,11 @@ def _push(c, argv, where: int, xx: bool):
         else:
             v.extend(islice(argv, 2, None))
         db.touch(key)
+    node = c.node
     if len(argv) > 3:
-        c.node.dirty += len(argv) - 3  # server.dirty++ per element
+        node.dirty += len(argv) - 3  # server.dirty++ per element
+    if node.notify_flags:
+        node.notify(db, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
     return len(v)
 
 
@@ -264,6 +292,7 @@ def linsert(c, argv):
         return _MINUS_ONE
     v.insert(i + 1 if after else i, argv[4])
     db.touch(argv[1])
+    _notify(c.node, db, b"linsert", argv[1])
     return len(v)
 
 
@@ -286,15 +315,20 @@ def _pop(c, argv, where: int, name: str):
         raise _WRONGTYPE
     if n == 2:
         x = v.popleft() if where == HEAD else v.pop()
+        node = c.node
         if v:
             db.touch(key)
         else:
             db.delete(key)
+        if node.notify_flags:
+            node.notify(db, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
+            if not v:
+                node.notify(db, NOTIFY_GENERIC, b"del", key)
         return x
     if count == 0:
         return EMPTY_ARRAY
     items = _pop_n(v, where, count)
-    _removed(db, key, v)
+    _removed(c.node, db, key, v, where)
     c.node.dirty += len(items) - 1
     return _bulk_array(items)
 
@@ -351,11 +385,13 @@ def _pop_first(c, keys, where: int, count):
             continue
         if count is None:
             x = v.popleft() if where == HEAD else v.pop()
-            _removed(db, key, v)
+            _removed(c.node, db, key, v, where)
+            c.propagate_as = [[b"LPOP" if where == HEAD else b"RPOP", key]]  # not B[LR]POP
             return [key, x]
         items = _pop_n(v, where, count)
-        _removed(db, key, v)
+        _removed(c.node, db, key, v, where)
         c.node.dirty += len(items) - 1
+        c.propagate_as = [[b"LPOP" if where == HEAD else b"RPOP", key, b"%d" % len(items)]]  # not [B]LMPOP
         return [key, _bulk_array(items)]
     return None
 
@@ -486,6 +522,7 @@ def lset(c, argv):
         raise CommandError(errors.OUT_OF_RANGE)
     v[i] = argv[3]
     db.touch(argv[1])
+    _notify(c.node, db, b"lset", argv[1])
     return OK
 
 
@@ -512,8 +549,10 @@ def ltrim(c, argv):
             end = llen - 1
         ltrim_, rtrim = start, llen - end - 1
     keep = llen - ltrim_ - rtrim
+    _notify(c.node, db, b"ltrim", key)
     if keep <= 0:
         db.delete(key)
+        _notify(c.node, db, b"del", key, NOTIFY_GENERIC)
     else:
         if ltrim_ + rtrim > keep:
             kept = list(islice(v, ltrim_, ltrim_ + keep))
@@ -525,7 +564,9 @@ def ltrim(c, argv):
             for _ in range(rtrim):
                 v.pop()
         db.touch(key)
-    c.node.dirty += max(0, ltrim_ + rtrim - 1)
+    # server.dirty += ltrim + rtrim: a trim that removes nothing still signals the key (WATCH) but is
+    # no change -- not propagated.  (touch/delete counted one already.)
+    c.node.dirty += ltrim_ + rtrim - 1
     return OK
 
 
@@ -555,7 +596,12 @@ def lrem(c, argv):
     if removed:
         v.clear()
         v.extend(kept)
-        _removed(db, key, v)
+        _notify(c.node, db, b"lrem", key)
+        if v:
+            db.touch(key)
+        else:
+            db.delete(key)
+            _notify(c.node, db, b"del", key, NOTIFY_GENERIC)
         c.node.dirty += removed - 1
     return removed
 
@@ -573,7 +619,7 @@ def _lmove(c, src_key, dst_key, wherefrom: int, whereto: int):
         raise _WRONGTYPE
     value = src.popleft() if wherefrom == HEAD else src.pop()
     _push_value(c, db, dst_key, dst, value, whereto)
-    _removed(db, src_key, src)
+    _removed(c.node, db, src_key, src, wherefrom)
     return value
 
 
@@ -598,13 +644,27 @@ def _serve_pop(client, state, key):
     if type(v) is not ListValue or not v:
         return None
     where, count = state.data
+    cmd = b"LPOP" if where == HEAD else b"RPOP"
     if count is None:
         reply = [key, v.popleft() if where == HEAD else v.pop()]
+        _propagate_served(client, [cmd, key])
     else:
-        reply = [key, _bulk_array(_pop_n(v, where, count))]
+        items = _pop_n(v, where, count)
+        reply = [key, _bulk_array(items)]
+        _propagate_served(client, [cmd, key, b"%d" % len(items)])
+    _served(client.node, db, key, v, where)
+    return reply
+
+
+def _served(node, db, key, v, where: int) -> None:
+    """After a served pop: the pop event, and the key deleted if emptied (no signalModifiedKey: the
+    push that woke the client signalled the key already)."""
+    if node.notify_flags:
+        node.notify(db, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key)
     if not v:
         db.delete(key)
-    return reply
+        if node.notify_flags:
+            node.notify(db, NOTIFY_GENERIC, b"del", key)
 
 
 def _serve_move(client, state, key):
@@ -622,9 +682,15 @@ def _serve_move(client, state, key):
         return Raw(error_bytes(errors.WRONGTYPE))
     value = v.popleft() if wherefrom == HEAD else v.pop()
     _push_value(client, db, dst_key, dst, value, whereto)
-    if not v:
-        db.delete(key)
+    if state.cmd is not None and state.cmd.name == "brpoplpush":
+        _propagate_served(client, [b"RPOPLPUSH", key, dst_key])
+    else:
+        _propagate_served(client, [b"LMOVE", key, dst_key, _SIDE[wherefrom], _SIDE[whereto]])
+    _served(client.node, db, key, v, wherefrom)
     return value
+
+
+_SIDE = (b"left", b"right")  # shared.left / shared.right
 
 
 def _blocking_pop(c, keys, where: int, timeout: int, count, cmd_name: bytes):
@@ -657,11 +723,13 @@ def blmpop(c, argv):
     return _blocking_pop(c, keys, where, timeout, count, b"blmpop")
 
 
-def _blmove(c, src_key, dst_key, wherefrom: int, whereto: int, timeout: int, cmd_name: bytes):
+def _blmove(c, src_key, dst_key, wherefrom: int, whereto: int, timeout: int, cmd_name: bytes, propagate_as):
     """blmoveGenericCommand."""
     src = _get_list(c.db, src_key)
     if src is not None:
-        return _lmove(c, src_key, dst_key, wherefrom, whereto)
+        value = _lmove(c, src_key, dst_key, wherefrom, whereto)
+        c.propagate_as = [propagate_as]  # LMOVE / RPOPLPUSH, not the blocking form
+        return value
     if _deny_blocking(c):
         return None
     c.node.blocking.block(c, c.db, (src_key,), timeout, _serve_move, (wherefrom, whereto, dst_key),
@@ -674,10 +742,11 @@ def blmove(c, argv):
     wherefrom = _where(argv[3])
     whereto = _where(argv[4])
     timeout = parse_timeout(argv[5])
-    return _blmove(c, argv[1], argv[2], wherefrom, whereto, timeout, b"blmove")
+    return _blmove(c, argv[1], argv[2], wherefrom, whereto, timeout, b"blmove",
+                   [b"LMOVE", argv[1], argv[2], argv[3], argv[4]])
 
 
 @command("brpoplpush")
 def brpoplpush(c, argv):
     timeout = parse_timeout(argv[3])
-    return _blmove(c, argv[1], argv[2], TAIL, HEAD, timeout, b"brpoplpush")
+    return _blmove(c, argv[1], argv[2], TAIL, HEAD, timeout, b"brpoplpush", [b"RPOPLPUSH", argv[1], argv[2]])

@@ -164,6 +164,14 @@ class Blocking:
             self._ready_set.add(wk)
             self.ready.append((db, key))
 
+    def signal_db(self, db) -> None:
+        """scanDatabaseForReadyKeys (SWAPDB): every waited-for key of ``db`` that now exists is ready."""
+        if not self.waiting:
+            return
+        for db_id, key in list(self.waiting):
+            if db_id == db.id and db.peek(key) is not None:
+                self.signal(db, key)
+
     def serve_ready(self) -> None:
         """handleClientsBlockedOnKeys: serve the waiters of every ready key, first blocked first served,
         until the key is gone.  Keys signalled meanwhile (BLMOVE's destination) are served too."""

@@ -506,3 +506,197 @@ def test_tiny_negative_timeout_rounds_to_forever(ours, theirs):
         s.call("ctl", "RPUSH", "k", "v")
         s.read("c1")
     both_scenarios(ours, theirs, steps)
+
+
+# -- keyspace events and the replication stream ---------------------------------------------------------
+
+def _list_workload(s: Scenario) -> None:
+    """Commands whose side effects (events, propagation) are compared; blocked clients included."""
+    s.call("ctl", "RPUSH", "l", "a", "b", "c", "d", "e")
+    s.call("ctl", "LPUSH", "l", "z")
+    s.call("ctl", "LPUSHX", "l", "y")
+    s.call("ctl", "RPUSHX", "nokey", "y")
+    s.call("ctl", "LINSERT", "l", "BEFORE", "c", "x")
+    s.call("ctl", "LINSERT", "l", "BEFORE", "nope", "x")
+    s.call("ctl", "LSET", "l", "0", "Y")
+    s.call("ctl", "LTRIM", "l", "0", "-1")
+    s.call("ctl", "LTRIM", "l", "1", "-2")
+    s.call("ctl", "LREM", "l", "0", "nope")
+    s.call("ctl", "LREM", "l", "1", "x")
+    s.call("ctl", "LPOP", "l")
+    s.call("ctl", "RPOP", "l", "2")
+    s.call("ctl", "LPOP", "l", "0")
+    s.call("ctl", "LPOP", "nokey")
+    s.call("ctl", "LMOVE", "l", "m", "LEFT", "RIGHT")
+    s.call("ctl", "RPOPLPUSH", "l", "m")
+    s.call("ctl", "LMPOP", "2", "nokey", "m", "RIGHT", "COUNT", "5")
+    s.call("ctl", "RPUSH", "l", "1", "2", "3", "4")
+    s.call("ctl", "BLPOP", "nokey", "l", "0")
+    s.call("ctl", "BLMPOP", "0", "1", "l", "LEFT", "COUNT", "2")
+    s.call("ctl", "BLMOVE", "l", "m", "RIGHT", "LEFT", "0")
+    s.call("ctl", "BRPOPLPUSH", "m", "l", "0")
+    s.call("ctl", "LTRIM", "l", "5", "10")
+    s.call("ctl", "BLPOP", "nokey", "0.01")
+    s.send("c1", "BLPOP", "k", "0")
+    _settle(s)
+    s.send("c2", "BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "2")
+    _settle(s)
+    s.send("c3", "BLMOVE", "k", "k2", "LEFT", "LEFT", "0")
+    _settle(s)
+    s.send("c4", "BRPOPLPUSH", "k2", "k3", "0")
+    _settle(s)
+    s.call("ctl", "RPUSH", "k", "1", "2", "3", "4", "5")
+    for name in ("c1", "c2", "c3", "c4"):
+        s.read(name)
+    s.call("ctl", "DEL", "k3")
+
+
+def test_keyspace_events(ours, theirs):
+    def steps(s):
+        s.call("ctl", "CONFIG", "SET", "notify-keyspace-events", "KEA")
+        try:
+            s.call("sub", "PSUBSCRIBE", "__key*__:*")
+            _list_workload(s)
+            s.call("ctl", "PUBLISH", "__keyevent@0__:end", "end")
+            while True:
+                s.read("sub")
+                if s.log[-1][1].endswith(b"$3\r\nend\r\n"):
+                    break
+        finally:
+            s.call("ctl", "CONFIG", "SET", "notify-keyspace-events", "")
+    both_scenarios(ours, theirs, steps)
+
+
+def _attach_replica(port: int) -> RawClient:
+    """A raw connection that did a full resync; the RDB payload is skipped."""
+    c = RawClient(port, timeout=20)
+    assert c.call("REPLCONF", "capa", "eof", "capa", "psync2") == b"+OK\r\n"
+    c.send_raw(encode_command("PSYNC", "?", "-1"))
+
+    def skip_newlines():  # keepalives while the master prepares the RDB
+        while True:
+            while not c.buf:
+                c._fill()
+            if c.buf[:1] != b"\n":
+                return
+            c.buf = c.buf[1:]
+
+    skip_newlines()
+    assert c.read_reply().startswith(b"+FULLRESYNC")
+    skip_newlines()
+    while b"\r\n" not in c.buf:
+        c._fill()
+    head, c.buf = c.buf.split(b"\r\n", 1)
+    if head.startswith(b"$EOF:"):
+        mark = head[5:]
+        while mark not in c.buf:
+            c._fill()
+        c.buf = c.buf[c.buf.index(mark) + len(mark):]
+    else:
+        n = int(head[1:])
+        while len(c.buf) < n:
+            c._fill()
+        c.buf = c.buf[n:]
+    # A diskless replica goes online at its first ACK after the master saw the transfer end (which Redis
+    # notices in its cron): ACK until INFO shows the replica online.
+    with RawClient(port) as info:
+        deadline = time.monotonic() + 10
+        while b"state=online" not in info.call("INFO", "replication"):
+            assert time.monotonic() < deadline, "the replica never went online"
+            c.send_raw(encode_command("REPLCONF", "ACK", "0"))
+            time.sleep(0.02)
+    return c
+
+
+def _argv(reply: bytes) -> list:
+    parts = reply.split(b"\r\n")
+    return [parts[i] for i in range(2, len(parts) - 1, 2)]
+
+
+def test_replication_stream(ours, theirs):
+    """What replicas receive: blocking commands that served at once go as LPOP/RPOP/LMOVE/RPOPLPUSH, woken
+    clients' pops follow the push that woke them, no-op writes are not propagated."""
+    streams = []
+
+    def steps(s):
+        s.call("ctl", "CONFIG", "SET", "repl-diskless-sync-delay", "0")
+        try:
+            repl = _attach_replica(s.port)
+            try:
+                _list_workload(s)
+                s.call("ctl", "SET", "repl-sentinel", "1")
+                cmds = []
+                while True:
+                    argv = _argv(repl.read_reply())
+                    if argv[0].upper() in (b"PING", b"REPLCONF"):
+                        continue
+                    cmds.append(argv)
+                    if argv[:2] == [b"SET", b"repl-sentinel"]:
+                        break
+                streams.append(cmds)
+            finally:
+                repl.close()
+        finally:
+            s.call("ctl", "CONFIG", "SET", "repl-diskless-sync-delay", "5")
+            s.call("ctl", "DEL", "repl-sentinel")
+    both_scenarios(ours, theirs, steps)
+    assert streams[0] == streams[1]
+    assert [b"BLPOP", b"nokey", b"l", b"0"] not in streams[0]
+
+
+# -- transactions ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_commands_inside_multi_do_not_block(diff, proto):
+    if proto == 3:
+        resp3(diff)
+    diff.run(("RPUSH", "l", "a"), ("MULTI",), ("BLPOP", "nokey", "0"), ("BRPOP", "nokey", "l", "0"),
+             ("BLPOP", "l", "0"), ("BLMOVE", "nokey", "d", "LEFT", "LEFT", "0"), ("BRPOPLPUSH", "nokey", "d", "0"),
+             ("BLMPOP", "0", "1", "nokey", "LEFT"), ("BLPOP", "nokey", "x"), ("EXEC",))
+
+
+def test_exec_serves_blocked_clients_after_the_transaction(ours, theirs):
+    def steps(s):
+        s.send("c1", "BLPOP", "k", "0")
+        _settle(s)
+        s.send("c2", "BLMOVE", "k", "k2", "RIGHT", "LEFT", "0")
+        _settle(s)
+        s.call("ctl", "MULTI")
+        s.call("ctl", "LPUSH", "k", "a")
+        s.call("ctl", "LPUSH", "k", "b")
+        s.call("ctl", "LPUSH", "k", "c")
+        s.call("ctl", "LRANGE", "k", "0", "-1")
+        s.call("ctl", "EXEC")
+        s.read("c1")
+        s.read("c2")
+        s.call("ctl", "LRANGE", "k", "0", "-1")
+        s.call("ctl", "LRANGE", "k2", "0", "-1")
+    both_scenarios(ours, theirs, steps)
+
+
+def test_watch_sees_list_changes(ours, theirs):
+    def steps(s):
+        s.call("ctl", "RPUSH", "l", "a", "b")
+        for cmd in (("LTRIM", "l", "0", "-1"), ("LREM", "l", "0", "zz"), ("LPUSHX", "nokey", "x"),
+                    ("LINSERT", "l", "BEFORE", "zz", "x"), ("LSET", "l", "0", "a"), ("LPOP", "l", "0"),
+                    ("RPOPLPUSH", "l", "l"), ("LMOVE", "l", "other", "LEFT", "LEFT")):
+            key = "nokey" if cmd[1] == "nokey" else "l"
+            s.call("c1", "WATCH", key)
+            s.call("ctl", *cmd)
+            s.call("c1", "MULTI")
+            s.call("c1", "PING")
+            s.call("c1", "EXEC")
+    both_scenarios(ours, theirs, steps)
+
+
+def test_blocked_pop_does_not_touch_watch_but_push_does(ours, theirs):
+    def steps(s):
+        s.send("c1", "BRPOPLPUSH", "src", "dst", "0")
+        _settle(s)
+        s.call("c2", "WATCH", "dst")
+        s.call("c2", "MULTI")
+        s.call("c2", "PING")
+        s.call("ctl", "RPUSH", "src", "v")
+        s.read("c1")
+        s.call("c2", "EXEC")  # the push onto dst by the woken client touched the WATCH
+    both_scenarios(ours, theirs, steps)
