@@ -14,6 +14,7 @@ too big, so their order and encoding depend on their content only.
 from __future__ import annotations
 
 from .. import errors
+from ..config import NOTIFY_GENERIC, NOTIFY_SET
 from ..errors import CommandError
 from ..protocol.reply import SetReply
 from ..store.containers import (
@@ -117,12 +118,16 @@ def sadd(c, argv):
         s.big = not is_ll(argv[2])  # setTypeCreate
         _add(s, argv[2:], config)
         db.add(key, s)
+        if c.node.notify_flags:
+            c.node.notify(db, NOTIFY_SET, b"sadd", key)
         return len(s)
     if type(s) is not SetValue:
         raise _wrongtype()
     added = _add(s, argv[2:], config)
     if added:
         db.touch(key)
+        if c.node.notify_flags:
+            c.node.notify(db, NOTIFY_SET, b"sadd", key)
     return added
 
 
@@ -144,6 +149,9 @@ def srem(c, argv):
             c.db.touch(key)
         else:
             c.db.delete(key)
+        c.node.notify(c.db, NOTIFY_SET, b"srem", key)
+        if not s:
+            c.node.notify(c.db, NOTIFY_GENERIC, b"del", key)
     return deleted
 
 
@@ -162,16 +170,20 @@ def smove(c, argv):
     if ele not in src:
         return 0
     src.discard(ele)
+    c.node.notify(db, NOTIFY_SET, b"srem", src_key)
     if not src:
         db.delete(src_key)
+        c.node.notify(db, NOTIFY_GENERIC, b"del", src_key)
     else:
         db.touch(src_key)
     config = c.node.config
     if dst is None:
         dst = _new_set((ele,), config)
         db.add(dst_key, dst)
+        c.node.notify(db, NOTIFY_SET, b"sadd", dst_key)
     else:
-        _add(dst, (ele,), config)
+        if _add(dst, (ele,), config):
+            c.node.notify(db, NOTIFY_SET, b"sadd", dst_key)
         db.touch(dst_key)
     return 1
 
@@ -223,10 +235,12 @@ def spop(c, argv):
     if s is None:
         return None
     m = _pop_random(s, c.db.rng)
+    c.node.notify(c.db, NOTIFY_SET, b"spop", key)
     if s:
         c.db.touch(key)
     else:
         c.db.delete(key)
+        c.node.notify(c.db, NOTIFY_GENERIC, b"del", key)
     c.propagate_as = [[b"SREM", key, m]]  # replicas and the AOF remove the same member
     return m
 
@@ -246,6 +260,8 @@ def _spop_count(c, argv):
     if count >= size:  # CASE 1: the whole set (through sunionDiffGenericCommand), then delete it
         out = list(s) if set_content_is_big(s, config) else intset_order(s)
         db.delete(key)
+        c.node.notify(db, NOTIFY_SET, b"spop", key)
+        c.node.notify(db, NOTIFY_GENERIC, b"del", key)
         c.propagate_as = [[b"DEL", key]]
         return SetReply(out)
     remaining = size - count
@@ -259,6 +275,7 @@ def _spop_count(c, argv):
         s.pool = None
         s.big = set_content_is_big(s, config)
     db.touch(key)
+    c.node.notify(db, NOTIFY_SET, b"spop", key)
     c.propagate_as = [[b"SREM", key, m] for m in out]  # as Redis 7.0: one SREM per popped member
     return SetReply(out)
 
@@ -320,7 +337,8 @@ def _sinter(c, keys, dst=None, card_only: bool = False, limit: int = 0):
         sets.append(s)
     if empty:
         if dst is not None:
-            db.delete(dst)
+            if db.delete(dst):
+                c.node.notify(db, NOTIFY_GENERIC, b"del", dst)
             return 0
         return 0 if card_only else SetReply()
     config = c.node.config
@@ -346,8 +364,10 @@ def _sinter(c, keys, dst=None, card_only: bool = False, limit: int = 0):
         return SetReply(list(result) if set_is_big(first, config) else intset_order(result))
     if result:
         db.set(dst, _new_set(result, config))
+        c.node.notify(db, NOTIFY_SET, b"sinterstore", dst)
         return len(result)
-    db.delete(dst)
+    if db.delete(dst):
+        c.node.notify(db, NOTIFY_GENERIC, b"del", dst)
     return 0
 
 
@@ -387,8 +407,10 @@ def _sunion_diff(c, keys, dst, diff: bool):
         return SetReply(list(result) if big else intset_order(result))
     if result:
         db.set(dst, _new_set(result, config, big))
+        c.node.notify(db, NOTIFY_SET, b"sdiffstore" if diff else b"sunionstore", dst)
         return len(result)
-    db.delete(dst)
+    if db.delete(dst):
+        c.node.notify(db, NOTIFY_GENERIC, b"del", dst)
     return 0
 
 
