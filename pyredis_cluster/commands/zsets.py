@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from .. import errors
+from ..config import NOTIFY_GENERIC, NOTIFY_ZSET
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, NULL_ARRAY, ZERO, Raw
 from ..store.glob import compile_pattern
@@ -169,22 +170,42 @@ def _write(c, key: bytes):
     return v
 
 
-def _store(c, key: bytes, z) -> None:
-    """setKey for the *STORE commands: overwrite (dropping any TTL) or create, and then signal the
-    key to blocked clients (dbAdd's signalKeyAsReady; dbOverwrite signals nothing in 7.0)."""
+def _notify(c, event: bytes, key: bytes, type_flag: int = NOTIFY_ZSET) -> None:
+    """notifyKeyspaceEvent (cheap when notify-keyspace-events is off)."""
+    node = c.node
+    if node.notify_flags:
+        node.notify(c.db, type_flag, event, key)
+
+
+def _store(c, key: bytes, z, event: bytes) -> int:
+    """The *STORE commands' result: setKey (overwriting, dropping any TTL, or creating -- then the
+    key is signalled to blocked clients like dbAdd does; dbOverwrite signals nothing in 7.0), or the
+    destination deleted when the result is empty.  Returns the reply."""
     db = c.db
+    if z is None or not z.scores:
+        if db.delete(key):
+            _notify(c, b"del", key, NOTIFY_GENERIC)
+        return ZERO
     created = db.peek(key) is None
     db.set(key, z)
     if created:
         c.node.blocking.signal(db, key)
+    _notify(c, event, key)
+    return len(z.scores)
 
 
-def _changed(db, key: bytes, z) -> None:
-    """After removing members: delete the key once empty (dbDelete), else signal the change."""
-    if len(z.scores) == 0:
-        db.delete(key)
-    else:
+def _removed(c, key: bytes, z, n: int, event: bytes) -> None:
+    """After removing ``n`` members: server.dirty += n, the event, and the key deleted (with a "del"
+    event) once empty, else signalled as modified."""
+    db = c.db
+    c.node.dirty += n - 1  # the touch / delete below counts one
+    if z.scores:
         db.touch(key)
+        _notify(c, event, key)
+    else:
+        db.delete(key)
+        _notify(c, event, key)
+        _notify(c, b"del", key, NOTIFY_GENERIC)
 
 
 def _pairs_reply(c, items, withscores: bool):
@@ -267,9 +288,7 @@ def _zadd_generic(c, argv, incr: bool):
             if incr:
                 s += cur
                 if s != s:
-                    if (added or updated) and not created:
-                        db.touch(key)
-                    raise CommandError(NAN_RESULT)
+                    raise CommandError(NAN_RESULT)  # (INCR takes one pair: nothing changed yet)
             if (lt and s >= cur) or (gt and s <= cur):
                 continue
             if s != cur:
@@ -282,8 +301,11 @@ def _zadd_generic(c, argv, incr: bool):
             added += 1
             processed += 1
             score = s
-    if (added or updated) and not created:
-        db.touch(key)
+    if added or updated:
+        if not created:
+            db.touch(key)
+        c.node.dirty += added + updated - 1  # server.dirty += added + updated
+        _notify(c, b"zincr" if incr else b"zadd", key)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -314,7 +336,7 @@ def zrem(c, argv):
         if not z.scores:
             break
     if deleted:
-        _changed(c.db, key, z)
+        _removed(c, key, z, deleted, b"zrem")
     return deleted
 
 
@@ -349,7 +371,7 @@ def _zremrange(c, argv, rangetype: str):
         i, j = z.lex_range(rng)
     deleted = z.delete_index_range(i, j)
     if deleted:
-        _changed(c.db, key, z)
+        _removed(c, key, z, deleted, b"zremrangeby" + rangetype.encode())
     return deleted
 
 
@@ -520,12 +542,9 @@ def _setop(c, argv, dstkey, numkeys_idx: int, op: int, cardinality_only: bool = 
                         result[member] = score
 
     if dstkey is not None:
-        if result:
-            entries, maxval = _limits(c)
-            _store(c, dstkey, ZSetValue.from_pairs(result.items(), entries, maxval))
-            return len(result)
-        db.delete(dstkey)
-        return ZERO
+        entries, maxval = _limits(c)
+        z = ZSetValue.from_pairs(result.items(), entries, maxval) if result else None
+        return _store(c, dstkey, z, (b"zunionstore", b"zinterstore", b"zdiffstore")[op])
     items = sorted((s, m) for m, s in result.items())
     return _pairs_reply(c, items, withscores)
 
@@ -630,7 +649,7 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype: int, direc
         items = _by_lex(z, rng, offset, limit, reverse)
 
     if store:
-        dst = argv[1]
+        out = None
         if items:
             # zrangeResultBeginStore: a skiplist when a rank range is known to be too long, else a
             # listpack that zsetAdd converts on the way (so only the members added before the
@@ -639,10 +658,7 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype: int, direc
             out = ZSetValue(listpack=not (rangetype == _RANK and len(items) > entries))
             for s, m in items:
                 out.insert(m, s, entries, maxval)
-            _store(c, dst, out)
-            return len(items)
-        c.db.delete(dst)
-        return ZERO
+        return _store(c, argv[1], out, b"zrangestore")
     if not items:
         return EMPTY
     return _pairs_reply(c, items, withscores)
@@ -853,8 +869,14 @@ def zscan(c, argv):
 
 # -- ZPOPMIN / ZPOPMAX / ZMPOP ------------------------------------------------------------------------
 
-def _generic_pop(c, keys, last: bool, emitkey: bool, count: int, nested: bool, nil_when_empty: bool):
-    """genericZpopCommand."""
+_POP_CMD = (b"ZPOPMIN", b"ZPOPMAX")
+_NO_REWRITE, _AS_ZPOP, _AS_ZPOP_COUNT = 0, 1, 2
+
+
+def _generic_pop(c, keys, last: bool, emitkey: bool, count: int, nested: bool, nil_when_empty: bool,
+                 rewrite: int = _NO_REWRITE):
+    """genericZpopCommand.  ``rewrite`` makes replicas and the AOF see ``ZPOPMIN|ZPOPMAX key`` (the
+    blocking pops) or ``... key <popped>`` (ZMPOP, BZMPOP) instead of the command itself."""
     db = c.db
     z = None
     key = None
@@ -873,7 +895,11 @@ def _generic_pop(c, keys, last: bool, emitkey: bool, count: int, nested: bool, n
         count = 1
     n = min(count, len(z.scores))
     popped = [z.pop(last) for _ in range(n)]
-    _changed(db, key, z)
+    _removed(c, key, z, n, b"zpopmax" if last else b"zpopmin")
+    if rewrite == _AS_ZPOP:
+        c.propagate_as = [[_POP_CMD[last], key]]
+    elif rewrite == _AS_ZPOP_COUNT:
+        c.propagate_as = [[_POP_CMD[last], key, b"%d" % n]]
     if nested:
         pairs = [[m, s] for s, m in popped]
         return [key, pairs] if emitkey else pairs
@@ -934,7 +960,7 @@ def _zmpop_args(argv, numkeys_idx: int):
 @command("zmpop")
 def zmpop(c, argv):
     keys, last, count = _zmpop_args(argv, 1)
-    return _generic_pop(c, keys, last, True, count, True, True)
+    return _generic_pop(c, keys, last, True, count, True, True, _AS_ZPOP_COUNT)
 
 
 @command("bzmpop")
@@ -957,7 +983,11 @@ def _serve_zpop(client, state, key):
     if type(z) is not ZSetValue or not z.scores:
         return None
     last, count, nested = state.data
-    return _generic_pop(client, (key,), last, True, count, nested, nested)
+    reply = _generic_pop(client, (key,), last, True, count, nested, nested,
+                         _AS_ZPOP if count == -1 else _AS_ZPOP_COUNT)
+    if client.propagate_as is not None:  # alsoPropagate: this runs outside the client's own command
+        client.node.propagate(client, None, None)
+    return reply
 
 
 def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, name: bytes):
@@ -969,7 +999,8 @@ def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, 
             continue
         if type(z) is not ZSetValue:
             raise CommandError(errors.WRONGTYPE)
-        return _generic_pop(c, (key,), last, True, count, nested, nested)
+        return _generic_pop(c, (key,), last, True, count, nested, nested,
+                            _AS_ZPOP if count == -1 else _AS_ZPOP_COUNT)
     if _deny_blocking(c):
         return NULL_ARRAY
     c.node.blocking.block(c, db, keys, timeout, _serve_zpop, (last, count, nested), cmd=COMMANDS.get(name))

@@ -1062,3 +1062,23 @@ def test_nul_bytes_end_c_strings(diff):
         ("ZMPOP", "1", "z", "MIN\x00", "COUNT\x00", "1"), ("ZRANDMEMBER", "z", "1", "withscores\x00"),
         ("ZADD", "z", "5", "a"), ("ZPOPMIN", "z", "1\x00"), ("ZREMRANGEBYRANK", "z", "0\x00", "1"),
     )
+
+
+def test_dirty_counts(diff):
+    """rdb_changes_since_last_save moves as server.dirty does in t_zset.c (per member added, updated,
+    removed or popped; one per stored or deleted destination)."""
+    def changes():
+        return [_stat(x, b"rdb_changes_since_last_save") for x in diff.both("INFO", "persistence")]
+
+    for cmd in (("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZADD", "z", "1", "a", "5", "b", "4", "d"),
+                ("ZADD", "z", "NX", "1", "a"), ("ZINCRBY", "z", "1", "a"), ("ZINCRBY", "z", "0", "a"),
+                ("ZREM", "z", "a", "b", "nope"), ("ZREMRANGEBYRANK", "z", "0", "0"),
+                ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZREMRANGEBYSCORE", "z", "-inf", "2"),
+                ("ZUNIONSTORE", "u", "1", "z"), ("ZINTERSTORE", "u", "1", "nokey"), ("ZINTERSTORE", "u", "1", "nokey"),
+                ("ZRANGESTORE", "r", "z", "0", "-1"), ("ZRANGESTORE", "r", "z", "5", "9"),
+                ("ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d"), ("ZPOPMIN", "p", "2"), ("ZPOPMAX", "p"),
+                ("ZMPOP", "1", "p", "MIN", "COUNT", "5"), ("ZPOPMIN", "p"), ("ZREMRANGEBYLEX", "z", "-", "+")):
+        before = changes()
+        diff.same(*cmd)
+        after = changes()
+        assert after[0] - before[0] == after[1] - before[1], cmd

@@ -150,3 +150,94 @@ async def test_asyncio_same_values_as_redis(ours, theirs, protocol):
     finally:
         await mine.aclose()
         await real.aclose()
+
+
+# -- replication: what replicas (and the AOF) receive -----------------------------------------------------------
+
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met within %.1f s" % timeout)
+
+
+@pytest.fixture
+def redis_replica(ours):
+    """Debian's redis-server replicating our server: its MONITOR shows the stream we propagate."""
+    import shutil
+
+    from helpers import start_server
+
+    srv = start_server("redis")
+    client = redis.Redis(port=srv.port)
+    client.execute_command("REPLICAOF", "127.0.0.1", str(ours.port))
+    try:
+        _wait_for(lambda: client.info("replication").get("master_link_status") == "up")
+    except AssertionError:
+        srv.stop()
+        pytest.skip("replication link did not come up")
+    yield client
+    client.close()
+    srv.stop()
+    shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+def test_replica_receives_pops_as_zpop(ours, redis_replica):
+    import threading
+
+    from helpers import RawClient, encode_command
+
+    r = redis.Redis(port=ours.port)
+    p = PREFIX + "repl:"
+    mon = RawClient(redis_replica.connection_pool.connection_kwargs["port"])
+    assert mon.call("MONITOR") == b"+OK\r\n"
+    try:
+        r.zadd(p + "z", {"m%d" % i: i for i in range(20)})
+        r.zadd(p + "z", {"m0": -0.0, "x": 0.5}, ch=True)
+        r.zincrby(p + "z", 0.25, "x")
+        r.zmpop(2, [p + "none", p + "z"], min=True, count=3)
+        r.bzpopmax(p + "z", timeout=1)
+        r.bzmpop(1, 1, [p + "z"], max=True, count=2)
+        r.zpopmin(p + "z", 2)
+        r.zrangestore(p + "d", p + "z", 0, 4)
+        r.zunionstore(p + "u", [p + "z", p + "d"], aggregate="MAX")
+        r.zremrangebyscore(p + "z", 10, 12)
+        # a client blocked first, served by a later ZADD
+        blocked = RawClient(ours.port)
+        blocked.send_raw(encode_command("BZPOPMIN", p + "b", "5"))
+        r.ping()
+        t = threading.Timer(0.05, lambda: r.zadd(p + "b", {"first": 1, "second": 2}))
+        t.start()
+        bkey = (p + "b").encode()
+        assert blocked.read_reply() == b"*3\r\n$%d\r\n%s\r\n$5\r\nfirst\r\n$1\r\n1\r\n" % (len(bkey), bkey)
+        t.join()
+        blocked.close()
+        r.set(p + "done", 1)
+        _wait_for(lambda: redis_replica.exists(p + "done"))
+        for key in ("z", "d", "u", "b"):
+            assert redis_replica.zrange(p + key, 0, -1, withscores=True) == r.zrange(p + key, 0, -1, withscores=True)
+        stream = b""
+        mon.sock.settimeout(0.5)
+        try:
+            while b"done" not in stream:
+                stream += mon.sock.recv(65536)
+        except OSError:
+            pass
+        lines = [ln.split(b"] ", 1)[1] for ln in stream.split(b"\r\n") if b"] " in ln]
+        pops = [ln for ln in lines if b"POP" in ln.upper()]
+        key = b'"' + p.encode()
+        assert pops == [
+            b'"ZPOPMIN" ' + key + b'z" "3"',
+            b'"ZPOPMAX" ' + key + b'z"',
+            b'"ZPOPMAX" ' + key + b'z" "2"',
+            b'"ZPOPMIN" ' + key + b'z" "2"',
+            b'"ZPOPMIN" ' + key + b'b"',
+        ], pops
+    finally:
+        mon.close()
+        r.delete(*[p + k for k in ("z", "d", "u", "b", "done")])
+        r.close()
