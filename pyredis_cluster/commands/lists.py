@@ -216,8 +216,20 @@ def _push_value(c, db, key, dst, value, where: int) -> None:
         node.notify(db, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key)
 
 
+_BULK_HEADS = [b"$%d" % i for i in range(1024)]
+
+
 def _bulk_array(items) -> Raw:
-    return Raw(b"*%d\r\n" % len(items) + b"".join([b"$%d\r\n%s\r\n" % (len(x), x) for x in items]))
+    """An array of bulk strings, encoded at once (LRANGE's hot loop): "\r\n"-joined heads and bodies."""
+    heads = _BULK_HEADS
+    parts = [b"*%d" % len(items)]
+    ap = parts.append
+    for x in items:
+        n = len(x)
+        ap(heads[n] if n < 1024 else b"$%d" % n)
+        ap(x)
+    ap(b"")
+    return Raw(b"\r\n".join(parts))
 
 
 # -- pushes -----------------------------------------------------------------------------------------
