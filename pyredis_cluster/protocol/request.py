@@ -45,12 +45,13 @@ def strict_int(s: bytes):
 
 class RequestParser:
     __slots__ = (
-        "_reader", "_at_boundary", "_buf", "_argv", "_multibulk", "_bulklen", "max_bulk_len", "auth_required",
+        "_reader", "_at_boundary", "_prev", "_buf", "_argv", "_multibulk", "_bulklen", "max_bulk_len", "auth_required",
     )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
         self._reader = hiredis.Reader()
-        self._at_boundary = True  # fast path: hiredis holds no part of a command
+        self._at_boundary = True  # fast path: hiredis (most likely) holds no part of a command
+        self._prev = None  # (chunk, its commands, started clean) of the last chunk given to hiredis
         self._buf = bytearray()  # exact path: bytes not yet consumed (empty in fast mode)
         self._argv: list = []  # exact path: arguments of the multibulk command being read
         self._multibulk = 0  # exact path: arguments still expected for the current command
@@ -64,16 +65,19 @@ class RequestParser:
         return len(self._buf)
 
     def feed(self, data: bytes):
-        if (
-            self._buf
-            or self._multibulk
-            or self.auth_required
-            or (self._at_boundary and data[:1] != b"*")
-            or _BIG_COUNT.search(data) is not None
-        ):
+        if self._buf or self._multibulk:  # the exact parser is inside a command
             self._buf += data
             return self._parse_exact()
+        if self.auth_required or data[:1] != b"*" or _BIG_COUNT.search(data) is not None:
+            if self._hiredis_clean():
+                self._reset_reader()
+                self._buf += data
+                return self._parse_exact()
+            # hiredis may be inside a command whose last element ended the previous chunk: let it
+            # continue (if this is really an inline command, hiredis raises and we fall back below)
+            self._at_boundary = False
         reader = self._reader
+        started_clean = self._prev is None
         reader.feed(data)
         commands = []
         try:
@@ -95,23 +99,50 @@ class RequestParser:
             # a bad type byte ...): hand the rest of the chunk to the exact parser.
             return self._to_exact(data, commands)
         if commands and not reader.has_data() and _ends_with(data, commands[-1]):
+            # Most likely a command boundary (checked exactly, and only, when it matters: see
+            # _hiredis_clean).
             self._at_boundary = True
+            self._prev = (data, commands, started_clean)
             return commands, None
         if self._at_boundary:
             # The chunk ended inside a command: the exact parser takes over (it checks each header
             # as it arrives, where hiredis would wait for a 2 GB bulk) until the next boundary.
             return self._to_exact(data, commands)
+        self._prev = (data, commands, False)
         return commands, None  # still inside a command hiredis began earlier
 
-    def _to_exact(self, data: bytes, commands: list):
+    def _reset_reader(self) -> None:
         self._reader = hiredis.Reader()
+        self._prev = None
+        self._at_boundary = True
+
+    def _hiredis_clean(self) -> bool:
+        """Does hiredis surely hold no part of a command?  True if nothing was fed to it since it was
+        reset, or if the last chunk started clean and its commands, canonically encoded, are exactly
+        the chunk (so hiredis consumed it whole).  Costs O(commands of one chunk), paid only when a
+        chunk needs the exact parser."""
+        prev = self._prev
+        if prev is None:
+            return True
+        data, commands, started_clean = prev
+        if not started_clean:
+            return False
         used = 0
-        if self._at_boundary:
+        for cmd in commands:
+            used += 3 + len(str(len(cmd)))
+            for arg in cmd:
+                used += 5 + len(str(len(arg))) + len(arg)
+        return used == len(data)
+
+    def _to_exact(self, data: bytes, commands: list):
+        at_boundary = self._at_boundary
+        self._reset_reader()
+        used = 0
+        if at_boundary:
             for cmd in commands:  # well-formed commands: their size is the canonical encoding's
                 used += 3 + len(str(len(cmd)))
                 for arg in cmd:
                     used += 5 + len(str(len(arg))) + len(arg)
-        self._at_boundary = True
         if used > len(data):
             return commands, "Protocol error: invalid multibulk length"
         self._buf += data[used:]
