@@ -20,8 +20,6 @@ ZINCRBY, the *STORE commands on a new destination) signals it as ready, as Redis
 
 from __future__ import annotations
 
-import math
-
 from .. import errors
 from ..config import NOTIFY_GENERIC, NOTIFY_ZSET
 from ..errors import CommandError
@@ -31,8 +29,6 @@ from ..store.types import SetValue
 from ..store.zset import (
     ZSetValue,
     listpack_score_text,
-    lex_gte_min,
-    lex_lte_max,
     parse_lex_bound,
     parse_score_bound,
     skiplist_score_text,
