@@ -34,8 +34,13 @@ def ttl_close(diff, cmd, key, tol):
 
 
 class _Node:
+    notify_flags = 0  # keyspace notifications off
+
     def __init__(self):
         self.config = {"proto-max-bulk-len": MAX_BULK}
+
+    def notify(self, db, type_flag, event, key):
+        pass
 
 
 class _Client:
