@@ -634,7 +634,7 @@ def _lfu_policy(config) -> bool:
 
 
 def _object_lookup(c, argv):
-    return c.db.lookup_read_notouch(argv[2])
+    return c.db.lookup_read_notouch(argv[2], notify=False)  # LOOKUP_NOTOUCH | LOOKUP_NONOTIFY
 
 
 def object_help(c, argv):

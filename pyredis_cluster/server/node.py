@@ -18,7 +18,7 @@ import time
 from .. import commands  # noqa: F401  (registers every command family)
 from ..commands.admin import monitor_args
 from ..commands.transactions import unwatch_all
-from ..config import NOTIFY_EXPIRED, REDIS_VERSION, Config
+from ..config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW, REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
 from .blocking import Blocking
 from .connection import Client
@@ -104,7 +104,8 @@ class Node:
         self.watched_keys: dict = {}  # (db id, key) -> set of clients (transactions issue)
         self.blocking = Blocking(self)  # clients blocked on keys (BLPOP ...), the ready keys
         self.pubsub = PubSub(self)  # channels, patterns and shard channels -> subscribed clients
-        self.notify_flags = cfg["notify-keyspace-events"]  # NOTIFY_* bits (notify-keyspace-events)
+        self.notify_flags = 0  # NOTIFY_* bits (notify-keyspace-events)
+        self._apply_notify_flags(cfg["notify-keyspace-events"])
         from ..replication import Replication
 
         self.repl = Replication(self)  # master and replica sides of replication (replication/)
@@ -154,6 +155,17 @@ class Node:
         flags = self.notify_flags
         if flags & type_flag:
             self.pubsub.notify(flags, event, key, db.id)
+
+    def _apply_notify_flags(self, flags: int) -> None:
+        """notify-keyspace-events: "new" and "keymiss" events come from the keyspace itself, which
+        calls back only when they are enabled."""
+        self.notify_flags = flags
+        hook = self._db_event if flags & (NOTIFY_KEY_MISS | NOTIFY_NEW) else None
+        for db in self.dbs:
+            db.on_event = hook
+
+    def _db_event(self, db, event: bytes, key: bytes) -> None:
+        self.notify(db, NOTIFY_KEY_MISS if event == b"keymiss" else NOTIFY_NEW, event, key)
 
     def key_expired(self, db, key) -> None:
         """A key expired (lazily or by the cron): the "expired" event (NOTIFY_EXPIRED)."""
@@ -263,7 +275,7 @@ class Node:
         if name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self._apply_lfu()
         elif name == "notify-keyspace-events":
-            self.notify_flags = new
+            self._apply_notify_flags(new)
         if name.startswith("cluster-") and self.bus is not None:
             self.bus.refresh_config()
         if name == "loglevel":

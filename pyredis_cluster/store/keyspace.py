@@ -54,7 +54,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = (
-        "replica_mode", "master_executing", "on_expired", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
+        "replica_mode", "master_executing", "on_expired", "on_event", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
         "_expire_cursor", "lfu_log_factor", "lfu_decay_time",
     )
@@ -70,6 +70,7 @@ class Database:
         self.slot_keys: dict | None = {} if cluster_mode else None
         self.on_modified = None  # callback(db, key) for WATCH and keyspace notifications
         self.on_expired = None  # callback(db, key): propagate the expiry as DEL (replication, AOF)
+        self.on_event = None  # callback(db, b"new" | b"keymiss", key): set only when notify-keyspace-events has n/m
         self.replica_mode = False  # a replica does not delete expired keys itself
         self.master_executing = False  # my master's commands see every key, expired or not (Redis)
         self.avg_ttl = 0
@@ -122,17 +123,21 @@ class Database:
                 v = None
         if v is None:
             self.misses += 1
+            if self.on_event is not None:
+                self.on_event(self, b"keymiss", key)
         else:
             self.hits += 1
             self.atime[key] = self.lru_clock
         return v
 
-    def lookup_read_notouch(self, key: bytes):
+    def lookup_read_notouch(self, key: bytes, notify: bool = True):
         """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counted in the stats, access time unchanged
         (EXISTS, TYPE, TTL, OBJECT ...)."""
         v = self.peek(key)
         if v is None:
             self.misses += 1
+            if notify and self.on_event is not None:  # (notify=False: LOOKUP_NONOTIFY)
+                self.on_event(self, b"keymiss", key)
         else:
             self.hits += 1
         return v
@@ -154,6 +159,8 @@ class Database:
                 self._index_add(key)
             if self._scan_log is not None:
                 self._scan_log.append(key)
+            if self.on_event is not None:
+                self.on_event(self, b"new", key)
         elif not keep_ttl and key in self.expires:
             self._remove_expire(key)
         data[key] = value
@@ -168,6 +175,8 @@ class Database:
             self._index_add(key)
         if self._scan_log is not None:
             self._scan_log.append(key)
+        if self.on_event is not None:
+            self.on_event(self, b"new", key)
         self.atime[key] = self.lru_clock
         if self.on_modified is not None:
             self.on_modified(self, key)

@@ -218,3 +218,20 @@ def test_other_db_and_binary_keys(pair):
 
 def test_transaction_events(pair):
     check(pair(), ("MULTI",), ("SET", "a", "1"), ("INCR", "a"), ("LPUSH", "a", "x"), ("DEL", "a"), ("EXEC",))
+
+
+@pytest.mark.parametrize("classes", ["KEnm", "Em", "Kn"])
+def test_new_and_keymiss_events(pair, classes):
+    """'n' (a key is created: dbAdd) and 'm' (a read found no key) are not part of 'A'."""
+    check(pair(classes),
+          ("GET", "nokey"), ("MGET", "a", "b"), ("EXISTS", "nokey"), ("TYPE", "nokey"), ("TTL", "nokey"),
+          ("STRLEN", "nokey"), ("HGET", "nokey", "f"), ("LRANGE", "nokey", "0", "-1"), ("SMEMBERS", "nokey"),
+          ("ZRANGE", "nokey", "0", "-1"), ("TOUCH", "nokey"), ("GETDEL", "nokey"), ("GETEX", "nokey"),
+          ("SET", "s", "1"), ("SET", "s", "2"), ("GET", "s"), ("INCR", "i"), ("APPEND", "a", "x"),
+          ("HSET", "h", "f", "v"), ("LPUSH", "l", "x"), ("SADD", "st", "m"), ("ZADD", "z", "1", "m"),
+          ("RENAME", "s", "s2"), ("COPY", "s2", "s3"), ("MOVE", "s3", "1"), ("SETNX", "s2", "x"),
+          ("MSET", "m1", "1", "m2", "2"), ("LMOVE", "l", "l2", "LEFT", "LEFT"), ("SMOVE", "st", "st2", "m"),
+          ("SINTERSTORE", "d", "st2"), ("ZUNIONSTORE", "zd", "1", "z"), ("BITOP", "OR", "bd", "a"),
+          ("SET", "e", "v", "PX", "10"), SLEEP, ("GET", "e"), ("LLEN", "nokey"), ("SCARD", "nokey"),
+          ("ZSCORE", "nokey", "m"), ("HGETALL", "nokey"), ("OBJECT", "ENCODING", "nokey"),
+          ("EXPIRE", "nokey", "10"), ("GETRANGE", "nokey", "0", "1"), ("BITCOUNT", "nokey"))

@@ -272,3 +272,30 @@ def test_errorstats_and_commandstats(diff):
         line = lambda r: [x.split(b",usec=")[0] + b"|" + x.split(b",rejected_calls=")[1]
                           for x in r.split(b"\r\n") if x.startswith(b"cmdstat_%s:" % name.encode())]
         assert line(mine) == line(real), name
+
+
+def test_monitor_sees_exec_and_its_commands(ours, theirs):
+    """MONITOR shows MULTI, then each queued command as EXEC runs it, then EXEC; an EXEC rejected before
+    running is shown too (execCommandAbort), queued commands of a discarded transaction never."""
+    import re
+
+    def steps(s):
+        s.call("mon", "MONITOR")
+        s.call("a", "MULTI")
+        s.call("a", "SET", "k", "v")
+        s.call("a", "GET", "k")
+        s.call("a", "EXEC")
+        s.call("a", "MULTI")
+        s.call("a", "INCR", "n")
+        s.call("a", "DISCARD")
+        s.call("a", "MULTI")
+        s.call("a", "GET")
+        s.call("a", "EXEC")
+        s.call("a", "EXEC", "extra")
+        s.call("a", "SET", "done", "1")
+        lines = []
+        while not lines or b'"done"' not in lines[-1]:
+            raw = s.conn("mon").read_reply()
+            lines.append(re.sub(rb"^\+\d+\.\d+ \[(\d+) [^\]]+\]", rb"+T [\1 ADDR]", raw))
+        s.log.append(lines)
+    both(ours, theirs, steps)
