@@ -311,3 +311,68 @@ def test_cluster_publish_from_thread_storm(cluster3):
     finally:
         p.close()
         r.close()
+
+
+# -- shards with replicas ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster6():
+    nodes = start_cluster_nodes(["ours"] * 6, 3000)
+    try:
+        create_cluster(nodes, replicas=1)
+        wait_cluster_ok(nodes)
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+            shutil.rmtree(n.workdir, ignore_errors=True)
+
+
+def test_spublish_reaches_the_replicas_of_the_shard(cluster6):
+    from helpers import cluster_nodes
+
+    channel = "rsh:{x}"
+    owner, slot = _slot_owner(cluster6, channel)
+    entries = cluster_nodes(owner.port)
+    owner_id = next(e["id"] for e in entries if "myself" in e["flags"])
+    wait_until(lambda: any(e["master"] == owner_id for e in cluster_nodes(owner.port)), 20, what="a replica")
+    replica_ports = {int(e["addr"].split(":")[1].split("@")[0]) for e in cluster_nodes(owner.port)
+                     if e["master"] == owner_id}
+    replica = next(n for n in cluster6 if n.port in replica_ports)
+    other = next(n for n in cluster6 if n is not owner and n is not replica)
+    subs = []
+    try:
+        for n in (owner, replica):
+            r = redis.Redis(port=n.port, socket_timeout=10)
+            p = r.pubsub()
+            p.ssubscribe(channel)  # a replica serves SSUBSCRIBE for its master's slots
+            assert p.get_sharded_message(timeout=2)["type"] == "ssubscribe"
+            subs.append((r, p))
+        # a node of another shard redirects
+        with RawClient(other.port) as c:
+            assert c.call("SSUBSCRIBE", channel).startswith(b"-MOVED %d " % slot)
+        pub = redis.Redis(port=owner.port)
+        assert pub.spublish(channel, "to-the-shard") == 1  # local receivers
+        pub.close()
+        for _, p in subs:
+            m = None
+            deadline = time.monotonic() + 5
+            while m is None and time.monotonic() < deadline:
+                m = p.get_sharded_message(ignore_subscribe_messages=True, timeout=0.2)
+            assert m is not None and m["type"] == "smessage" and m["data"] == b"to-the-shard"
+        # and a global PUBLISH from the replica reaches every node
+        r = redis.Redis(port=other.port, socket_timeout=10)
+        p = r.pubsub()
+        p.subscribe("rsh:global")
+        p.get_message(timeout=2)
+        time.sleep(0.1)
+        rp = redis.Redis(port=replica.port)
+        assert rp.publish("rsh:global", "hi") == 0
+        rp.close()
+        assert _get(p)["data"] == b"hi"
+        p.close()
+        r.close()
+    finally:
+        for r, p in subs:
+            p.close()
+            r.close()
