@@ -400,6 +400,11 @@ class ClusterState:
         n = self.slots[slot]
         if n is None:
             return False
+        me = self.myself
+        if n is me or (me.is_replica and n is me.replicaof):  # the slot leaves my shard: removeChannelsInSlot
+            hook = getattr(self.host, "shard_slot_removed", None)
+            if hook is not None:
+                hook(slot)
         n.del_slot(slot)
         self.slots[slot] = None
         self.owner_not_claiming_slot.discard(slot)

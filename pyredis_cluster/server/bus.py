@@ -73,6 +73,10 @@ class NodeHost(Host):
         if deliver is not None:
             deliver(channel, message, sharded)
 
+    def shard_slot_removed(self, slot: int) -> None:
+        """removeChannelsInSlot: subscribers of the slot's shard channels are unsubscribed (sunsubscribe)."""
+        self.node.pubsub.unsubscribe_slot(slot)
+
     def pause_writes(self, until_ms: int) -> None:
         self.node.pause_clients(max(0.0, (until_ms - now_ms()) / 1000.0), writes_only=True)
 

@@ -148,7 +148,9 @@ class PubSub:
         """removeChannelsInSlot: every client subscribed to a shard channel of ``slot`` is unsubscribed
         from it with an ``sunsubscribe`` message (the cluster core calls this when a slot leaves my
         shard)."""
-        for channel in [ch for ch in self.shard_channels if key_hash_slot(ch) == slot]:
+        if not self.shard_channels:
+            return
+        for channel in sorted(ch for ch in self.shard_channels if key_hash_slot(ch) == slot):  # rax order
             for c in list(self.shard_channels.get(channel, ())):
                 c.shard_channels.discard(channel)
                 count = len(c.shard_channels)

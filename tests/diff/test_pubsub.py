@@ -320,3 +320,56 @@ def test_subscribe_counts_in_client_list_and_info(ours, theirs):
         fields = [f for f in r.split() if f.split(b"=")[0] in (b"flags", b"sub", b"psub", b"ssub", b"cmd")]
         s.log.append(fields)
     both(ours, theirs, steps)
+
+
+# -- cluster mode: shard channels follow the slots -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster_servers():
+    import shutil
+    import time
+
+    from helpers import RawClient, start_server
+
+    args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    servers = [start_server("ours", args=args), start_server("redis", args=args)]
+    for s in servers:
+        with RawClient(s.port) as c:
+            c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+            deadline = time.monotonic() + 10
+            while b"cluster_state:ok" not in c.call("CLUSTER", "INFO") and time.monotonic() < deadline:
+                time.sleep(0.1)
+    yield servers
+    for s in servers:
+        s.stop()
+        shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+def test_cluster_mode_shard_channels_leave_with_their_slot(cluster_servers):
+    ours, theirs = cluster_servers
+
+    def steps(s):
+        slot = int(s.call("ctl", "CLUSTER", "KEYSLOT", "sc:{a}")[1:-2])
+        s.quiet("r3", "HELLO", "3")
+        s.send("sub", "SSUBSCRIBE", "sc:{a}", "sc:{a}2")
+        s.read("sub", 2)
+        s.send("r3", "SSUBSCRIBE", "sc:{a}")
+        s.read("r3")
+        s.send("sub", "SSUBSCRIBE", "sc:{b}")
+        s.read("sub")
+        s.call("ctl", "SSUBSCRIBE", "{a}x", "{b}y")
+        s.call("ctl", "SPUBLISH", "sc:{a}", "m")
+        s.read("sub")
+        s.read("r3")
+        s.call("ctl", "PUBSUB", "SHARDNUMSUB", "sc:{a}", "sc:{b}")
+        s.call("ctl", "CLUSTER", "DELSLOTS", str(slot))
+        s.read("sub", 2)  # sunsubscribe for both channels of the slot (order: by channel)
+        s.read("r3")
+        s.call("ctl", "PUBSUB", "SHARDNUMSUB", "sc:{a}", "sc:{b}")
+        s.call("sub", "PING")
+        s.call("r3", "GET", "sc:{b}")
+        s.call("ctl", "SPUBLISH", "sc:{a}", "m")
+        s.call("ctl", "CLUSTER", "ADDSLOTS", str(slot))
+        s.call("ctl", "SPUBLISH", "sc:{b}", "n")
+        s.read("sub")
+    both(ours, theirs, steps)
