@@ -237,10 +237,6 @@ class ClusterState:
         if node is not None:
             if node.link is link:
                 node.link = None
-                if not link.connected and node.ping_sent == 0:
-                    # Redis sets ping_sent when connect() fails at once, so that failure
-                    # detection works for a node that cannot even be connected to.
-                    node.ping_sent = now
             if node.inbound_link is link:
                 node.inbound_link = None
 
@@ -740,7 +736,7 @@ class ClusterState:
             min_pong_node = None
             for _ in range(5):
                 this = self.rng.choice(candidates)
-                if this.link is None or this.ping_sent != 0 or not this.link.connected:
+                if this.link is None or this.ping_sent != 0:
                     continue
                 if this.flags & (NODE_MYSELF | NODE_HANDSHAKE):
                     continue
@@ -770,10 +766,12 @@ class ClusterState:
                 # No traffic for half the timeout while waiting for a PONG: reconnect.
                 self.free_link(link, now)
                 link = None
-            if link is not None and link.connected and node.ping_sent == 0 and now - node.pong_received > nt // 2:
+            if link is not None and node.ping_sent == 0 and now - node.pong_received > nt // 2:
+                # (on a link still connecting, the PING waits in its send buffer, as in Redis: that
+                # is what starts the failure-detection clock for a node that cannot be reached)
                 self.send_ping(link, PING, now)
                 continue
-            if self.mf_end and me.is_master and self.mf_slave is node and link is not None and link.connected:
+            if self.mf_end and me.is_master and self.mf_slave is node and link is not None:
                 self.send_ping(link, PING, now)
                 continue
             if node.ping_sent == 0:
