@@ -108,3 +108,52 @@ def test_minority_partition_never_elects():
     # have nobody on that side: the cluster stays down everywhere
     assert rep1 in majority and rep1.state.myself.is_master
     assert all(n.state.state == 1 for n in majority + minority)
+
+
+def test_replica_migration_to_an_orphaned_master():
+    """clusterHandleSlaveMigration: master A has two replicas, master B loses its only one; after
+    CLUSTER_SLAVE_MIGRATION_DELAY one of A's replicas (the smallest name) moves to B."""
+    sim = Simulation(seed=11, node_timeout=NT)
+    a, b, c = sim.add_nodes(3)
+    ra1, ra2, rb, rc = sim.add_nodes(4)
+    everyone = [a, b, c, ra1, ra2, rb, rc]
+    for n in everyone[1:]:
+        sim.meet(a, n)
+    assert sim.run_until(sim.all_know_each_other, 30_000)
+    for i, m in enumerate((a, b, c)):
+        sim.set_config_epoch(m, i + 1)
+        sim.assign_slots(m, i * 5461, 16383 if i == 2 else (i + 1) * 5461 - 1)
+    sim.replicate(ra1, a)
+    sim.replicate(ra2, a)
+    sim.replicate(rb, b)
+    sim.replicate(rc, c)
+    assert sim.run_until(lambda: all(n.state.state == 0 for n in everyone), 30_000)
+    sim.advance(2 * NT)
+    sim.kill(rb)
+    expected = min((ra1, ra2), key=lambda n: n.name)
+    assert sim.run_until(lambda: expected.state.myself.replicaof is not None and
+                         expected.state.myself.replicaof.name == b.name, 30_000)
+    other = ra2 if expected is ra1 else ra1
+    assert other.state.myself.replicaof.name == a.name
+    assert sim.events("replica-migration")
+
+
+def test_no_migration_below_the_barrier():
+    sim = Simulation(seed=12, node_timeout=NT)
+    a, b = sim.add_nodes(2)
+    ra, rb = sim.add_nodes(2)
+    for n in (b, ra, rb):
+        sim.meet(a, n)
+    assert sim.run_until(sim.all_know_each_other, 30_000)
+    sim.assign_slots(a, 0, 8191)
+    sim.assign_slots(b, 8192, 16383)
+    sim.set_config_epoch(a, 1)
+    sim.set_config_epoch(b, 2)
+    sim.replicate(ra, a)
+    sim.replicate(rb, b)
+    assert sim.run_until(lambda: all(n.state.state == 0 for n in (a, b, ra, rb)), 30_000)
+    sim.kill(rb)
+    sim.advance(20 * NT)
+    # a has a single replica: with cluster-migration-barrier 1 it must keep it
+    assert ra.state.myself.replicaof.name == a.name
+    assert not sim.events("replica-migration")
