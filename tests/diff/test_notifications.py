@@ -172,7 +172,7 @@ def test_set_events(pair):
           ("SADD", "a", "1", "2", "3"), ("SADD", "b", "2", "3", "4"),
           ("SINTERSTORE", "d", "a", "b"), ("SUNIONSTORE", "d", "a", "b"), ("SDIFFSTORE", "d", "a", "b"),
           ("SINTERSTORE", "d", "a", "nokey"), ("SINTERSTORE", "d", "a", "nokey"), ("SDIFFSTORE", "d2", "nokey"),
-          ("SRANDMEMBER", "a"), ("SMEMBERS", "nokey"), ("SINTERCARD", "2", "a", "b"),
+          ("~", "SRANDMEMBER", "a"), ("SMEMBERS", "nokey"), ("SINTERCARD", "2", "a", "b"),
           )
 
 
