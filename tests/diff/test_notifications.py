@@ -235,3 +235,35 @@ def test_new_and_keymiss_events(pair, classes):
           ("SET", "e", "v", "PX", "10"), SLEEP, ("GET", "e"), ("LLEN", "nokey"), ("SCARD", "nokey"),
           ("ZSCORE", "nokey", "m"), ("HGETALL", "nokey"), ("OBJECT", "ENCODING", "nokey"),
           ("EXPIRE", "nokey", "10"), ("GETRANGE", "nokey", "0", "1"), ("BITCOUNT", "nokey"))
+
+
+def test_events_of_clients_served_after_blocking(ours, theirs):
+    """A push that serves a blocked BLPOP / BLMOVE / BZPOPMIN: the push's event, then the pop's (and the
+    move's push, the del of the emptied key), all before the pusher's reply returns."""
+    from scenario import both, settle
+
+    def steps(s):
+        s.quiet("ctl", "CONFIG", "SET", "notify-keyspace-events", "KEA")
+        try:
+            s.send("sub", "PSUBSCRIBE", "__keyevent@0__:*")
+            s.read("sub")
+            s.send("b1", "BLPOP", "bl", "0")
+            settle()
+            s.send("b2", "BLMOVE", "bm", "dst", "RIGHT", "LEFT", "0")
+            settle()
+            s.send("b3", "BZPOPMIN", "bz", "0")
+            settle()
+            s.call("ctl", "RPUSH", "bl", "a", "b")
+            s.read("b1")
+            s.call("ctl", "LPUSH", "bm", "x")
+            s.read("b2")
+            s.call("ctl", "ZADD", "bz", "1", "m")
+            s.read("b3")
+            s.call("ctl", "PUBLISH", "__keyevent@0__:end", "end")
+            while True:
+                m = s.read("sub")[0]
+                if m.endswith(b"$3\r\nend\r\n"):
+                    break
+        finally:
+            s.quiet("ctl", "CONFIG", "SET", "notify-keyspace-events", "")
+    both(ours, theirs, steps)
