@@ -195,7 +195,11 @@ class Blocking:
                         state = client.blocked
                         if type(state) is not BlockedState or client not in fifo:
                             continue
-                        reply = state.serve(client, state, key)
+                        try:
+                            reply = state.serve(client, state, key)
+                        except Exception as e:  # a bug must not break the command that woke the client
+                            self.node.log.warning("Internal error serving a blocked client: %r" % (e,))
+                            reply = Raw(error_bytes("ERR internal error: %s" % type(e).__name__))
                         if reply is not None:
                             self.unblock(client, reply)
         finally:

@@ -253,12 +253,16 @@ def test_disconnected_waiter_leaves_no_trace(ours, r, request):
 
 def test_disconnect_with_timeout_pending(ours, r, request):
     k = _prefix(request) + "k"
-    c1, id1 = blocked_raw(ours.port, "BLPOP", k, "0.1")
-    wait_blocked(r, [id1])
-    c1.close()
+    c1, id1 = blocked_raw(ours.port, "BLPOP", k, "0.6")
+    try:
+        wait_blocked(r, [id1])
+    finally:
+        c1.close()
     wait_gone(r, id1)
-    time.sleep(0.2)  # the timer of the gone client must not break anything
+    time.sleep(0.7)  # the timer of the gone client must not break anything
     assert r.ping() is True
+    assert "b" not in [f.split("=")[1] for f in r.execute_command("CLIENT", "LIST").decode().split()
+                       if f.startswith("flags=")]
 
 
 def test_client_unblock_timeout_and_error(ours, r, request):
@@ -429,3 +433,55 @@ def test_exec_serves_waiters_after_the_transaction(ours, r, request):
             assert pipe.execute() == [(k.encode(), b"b"), None]
     finally:
         c.close()
+
+
+def test_machinery_in_process_leaves_no_trace():
+    """server/blocking.py without sockets: FIFO, dedup of keys, cleanup on serve/disconnect/unblock."""
+    from pyredis_cluster.commands import lists
+    from pyredis_cluster.server.connection import Client
+    from pyredis_cluster.server.node import Node
+
+    class Transport:
+        def __init__(self):
+            self.data = b""
+
+        def write(self, data):
+            self.data += data
+
+        def is_closing(self):
+            return False
+
+        def close(self):
+            pass
+
+    async def run():
+        node = Node()
+        node.loop = asyncio.get_running_loop()
+        clients = []
+        for _ in range(3):
+            c = Client(node)
+            c.transport = Transport()
+            clients.append(c)
+        a, b, c = clients
+        assert lists.blpop(a, [b"blpop", b"k", b"k", b"j", b"0"]) is not None  # NO_REPLY
+        assert a.blocked is not None and a.blocked.keys == [b"k", b"j"]
+        lists.brpop(b, [b"brpop", b"k", b"5"])
+        lists.blmove(c, [b"blmove", b"k", b"d", b"left", b"left", b"0"])
+        assert list(node.blocking.waiting[(0, b"k")]) == [a, b, c]
+        assert node.blocking.blocked_clients == 3 and node.blocking.in_timeout_table == 1
+        b.closing = True
+        node.blocking.client_gone(b)  # disconnected: forgotten, its timer cancelled
+        assert node.blocking.in_timeout_table == 0 and list(node.blocking.waiting[(0, b"k")]) == [a, c]
+        pusher = Client(node)
+        pusher.transport = Transport()
+        lists.rpush(pusher, [b"rpush", b"k", b"1", b"2"])
+        assert node.blocking.ready == [(node.dbs[0], b"k")]
+        node.blocking.serve_ready()
+        assert a.transport.data == b"*2\r\n$1\r\nk\r\n$1\r\n1\r\n"
+        assert c.transport.data == b"$1\r\n2\r\n"
+        assert b.transport.data == b""
+        assert node.blocking.waiting == {} and node.blocking.ready == [] and node.blocking.blocked_clients == 0
+        assert a.blocked is None and c.blocked is None
+        assert list(node.dbs[0].data) == [b"d"] and list(node.dbs[0].data[b"d"]) == [b"2"]
+
+    asyncio.run(run())
