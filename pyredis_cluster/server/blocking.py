@@ -153,6 +153,22 @@ class Blocking:
         if type(client.blocked) is BlockedState:
             self.unblock(client, None)
 
+    def redirect_blocked(self, decide) -> int:
+        """Cluster mode (Redis: clusterRedirectBlockedClientIfNeeded, from the cron): ``decide(client,
+        state)`` returns the error line for a client whose keys' slot is no longer served here (MOVED,
+        CLUSTERDOWN ...) or None; such clients are released with that error.  Returns how many."""
+        released = 0
+        for client in [c for fifo in self.waiting.values() for c in fifo]:
+            state = client.blocked
+            if type(state) is not BlockedState:
+                continue
+            err = decide(client, state)
+            if err is not None:
+                self.node.stats.error(err)
+                self.unblock(client, Raw(error_bytes(err)))
+                released += 1
+        return released
+
     # -- ready keys -------------------------------------------------------------------------------
 
     def signal(self, db, key) -> None:

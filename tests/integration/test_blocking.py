@@ -485,3 +485,29 @@ def test_machinery_in_process_leaves_no_trace():
         assert list(node.dbs[0].data) == [b"d"] and list(node.dbs[0].data[b"d"]) == [b"2"]
 
     asyncio.run(run())
+
+
+def test_redirect_blocked_releases_with_the_given_error():
+    """The hook the cluster cron uses (clusterRedirectBlockedClientIfNeeded)."""
+    from pyredis_cluster.commands import lists
+    from pyredis_cluster.server.connection import Client
+    from pyredis_cluster.server.node import Node
+
+    class Transport:
+        data = b""
+
+        def write(self, data):
+            self.data += data
+
+        def is_closing(self):
+            return False
+
+    node = Node()
+    a, b = Client(node), Client(node)
+    a.transport, b.transport = Transport(), Transport()
+    lists.blpop(a, [b"blpop", b"x", b"y", b"0"])
+    lists.blpop(b, [b"blpop", b"z", b"0"])
+    n = node.blocking.redirect_blocked(lambda c, st: "MOVED 1 127.0.0.1:7001" if b"x" in st.keys else None)
+    assert n == 1 and a.blocked is None and b.blocked is not None
+    assert a.transport.data == b"-MOVED 1 127.0.0.1:7001\r\n" and b.transport.data == b""
+    assert list(node.blocking.waiting) == [(0, b"z")]
