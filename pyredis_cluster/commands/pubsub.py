@@ -15,7 +15,7 @@ arrive through ``Node.pubsub_deliver`` and are only delivered locally.
 from __future__ import annotations
 
 from ..errors import CommandError
-from ..protocol.reply import Raw, Status
+from ..protocol.reply import NO_REPLY, Raw, Status
 from ..store.glob import compile_pattern
 from ..store.keyspace import now_ms
 from .server import RESET_HOOKS
@@ -33,6 +33,16 @@ def _msg(c, kind: bytes, name, count: int) -> bytes:
     else:
         name_b = _bulk(name)
     return b"%s3\r\n%s%s:%d\r\n" % (b">" if c.resp3 else b"*", _bulk(kind), name_b, count)
+
+
+def _confirm(c, out: list):
+    """The confirmations are pushes (CLIENT_PUSHING): sent even under CLIENT REPLY OFF / SKIP."""
+    data = b"".join(out)
+    if c.reply_mode == 0:
+        return Raw(data)
+    c._reply(Raw(b""))  # (a SKIP is still used up by this command)
+    c.out.append(data)
+    return NO_REPLY
 
 
 def _subs_count(c) -> int:
@@ -54,7 +64,7 @@ def subscribe(c, argv):
         ps.subscribe(c, ch)
         out.append(_msg(c, b"subscribe", ch, _subs_count(c)))
     c.update_slow()
-    return Raw(b"".join(out))
+    return _confirm(c, out)
 
 
 @command("psubscribe")
@@ -67,7 +77,7 @@ def psubscribe(c, argv):
         ps.psubscribe(c, p)
         out.append(_msg(c, b"psubscribe", p, _subs_count(c)))
     c.update_slow()
-    return Raw(b"".join(out))
+    return _confirm(c, out)
 
 
 @command("ssubscribe")
@@ -80,7 +90,7 @@ def ssubscribe(c, argv):
         ps.subscribe(c, ch, True)
         out.append(_msg(c, b"ssubscribe", ch, len(c.shard_channels)))
     c.update_slow()
-    return Raw(b"".join(out))
+    return _confirm(c, out)
 
 
 def _unsubscribe(c, argv, kind: bytes, current: set, remove, count) -> Raw:
@@ -97,7 +107,7 @@ def _unsubscribe(c, argv, kind: bytes, current: set, remove, count) -> Raw:
             remove(c, ch)
             out.append(_msg(c, kind, ch, count(c)))
     c.update_slow()
-    return Raw(b"".join(out))
+    return _confirm(c, out)
 
 
 @command("unsubscribe")

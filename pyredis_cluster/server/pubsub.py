@@ -17,8 +17,6 @@ from __future__ import annotations
 from ..cluster.slots import key_hash_slot
 from ..store.glob import compile_pattern
 
-REPLY_OFF = 1  # connection.REPLY_OFF: pushes are dropped like any reply (Redis 7.0)
-
 _MESSAGE = b"$7\r\nmessage\r\n"
 _SMESSAGE = b"$8\r\nsmessage\r\n"
 _PMESSAGE = b"$8\r\npmessage\r\n"
@@ -29,7 +27,7 @@ def _bulk(b: bytes) -> bytes:
 
 
 def _deliver(client, resp2: bytes, resp3: bytes) -> None:
-    if client.closing or client.reply_mode == REPLY_OFF:
+    if client.closing:  # (CLIENT REPLY OFF does not silence pushes: CLIENT_PUSHING)
         return
     data = resp3 if client.resp3 else resp2
     if client.out:  # it is running commands now: keep its replies in order

@@ -373,3 +373,28 @@ def test_cluster_mode_shard_channels_leave_with_their_slot(cluster_servers):
         s.call("ctl", "SPUBLISH", "sc:{b}", "n")
         s.read("sub")
     both(ours, theirs, steps)
+
+
+def test_pushes_ignore_client_reply_off(ours, theirs):
+    """Pub/sub messages and (un)subscribe confirmations are pushes: CLIENT REPLY OFF / SKIP do not silence
+    them (CLIENT_PUSHING), while ordinary replies stay silent."""
+    def steps(s):
+        s.quiet("c", "HELLO", "3")
+        s.send("c", "CLIENT", "REPLY", "OFF")
+        s.send("c", "SUBSCRIBE", "ro:a")
+        s.read("c")
+        s.send("c", "GET", "x")
+        s.call("p", "PUBLISH", "ro:a", "m1")
+        s.read("c")
+        s.send("c", "CLIENT", "REPLY", "ON")
+        s.read("c")
+        s.send("c", "CLIENT", "REPLY", "SKIP")
+        s.send("c", "SUBSCRIBE", "ro:b")
+        s.read("c")
+        s.call("c", "GET", "x")
+        s.send("c", "CLIENT", "REPLY", "SKIP")
+        s.send("c", "GET", "x")
+        s.send("c", "UNSUBSCRIBE", "ro:a")
+        s.read("c")
+        s.call("c", "PING")
+    both(ours, theirs, steps)
