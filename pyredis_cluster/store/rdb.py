@@ -20,7 +20,9 @@ import time
 
 import crcmod
 
+from .containers import is_ll
 from .types import HashValue, ListValue, SetValue, ZSetValue
+from .zset import listpack_score_text
 
 RDB_VERSION = 10
 
@@ -57,9 +59,15 @@ def _len(n: int) -> bytes:
     return b"\x81" + struct.pack(">Q", n)
 
 
-def _string(s: bytes) -> bytes:
-    """rdbSaveRawString: small integers in their integer encoding, otherwise plain."""
-    if 0 < len(s) <= 11:
+def _string(s: bytes, compress: bool = False) -> bytes:
+    """rdbSaveRawString: small integers in their integer encoding; with ``compress`` (rdbcompression)
+    strings over 20 bytes LZF-compressed when that saves at least 4 bytes; otherwise plain."""
+    n = len(s)
+    if compress and 20 < n <= LZF_EXACT_LIMIT:
+        c = lzf_compress(s, n - 4)
+        if c is not None:
+            return b"\xc3" + _len(len(c)) + _len(n) + c  # RDB_ENC_LZF, compressed and original lengths
+    if 0 < n <= 11:
         try:
             v = int(s)
         except ValueError:
@@ -74,18 +82,258 @@ def _string(s: bytes) -> bytes:
     return _len(len(s)) + bytes(s)
 
 
-def value_type(value) -> int:
+# -- Redis's own encodings, so that DUMP payloads are redis-server's bytes ------------------------------
+
+# Exact LZF runs in Python at about 1 s a MiB of incompressible data, while the event loop waits:
+# bigger strings are written uncompressed (a valid payload, only not byte-identical to Redis's).
+LZF_EXACT_LIMIT = 512 * 1024
+
+_LZF_HSIZE = 1 << 16  # HLOG 16
+_LZF_MAX_LIT = 1 << 5
+_LZF_MAX_OFF = 1 << 13
+_LZF_MAX_REF = (1 << 8) + (1 << 3)
+
+
+def lzf_compress(data: bytes, out_len: int):
+    """lzf_compress of liblzf 3.6 as Redis builds it (HLOG 16, VERY_FAST, hash slots holding offsets):
+    the compressed bytes, or None when they would not fit in ``out_len`` bytes.  The same bytes as
+    Redis's, except that Redis does not clear its hash table between calls (INIT_HTAB 0): a stale slot
+    can, rarely, make it find a match this clean table does not; both outputs decode the same."""
+    in_len = len(data)
+    if not in_len or not out_len:
+        return None
+    htab = [0] * _LZF_HSIZE
+    out = bytearray(out_len + 8)
+    op = 1  # start run
+    lit = 0
+    ip = 0
+    in_end = in_len
+    d = data
+    ip_end = in_end - 2
+    while ip < ip_end:
+        h = (d[ip] << 16) | (d[ip + 1] << 8) | d[ip + 2]
+        slot = ((h >> 8) - h * 5) & 0xFFFF
+        ref = htab[slot]
+        htab[slot] = ip
+        if (ref > 0 and ip - ref <= _LZF_MAX_OFF and d[ref] == d[ip] and d[ref + 1] == d[ip + 1]
+                and d[ref + 2] == d[ip + 2]):
+            off = ip - ref - 1
+            if op + 3 + 1 >= out_len:
+                if op - (not lit) + 3 + 1 >= out_len:
+                    return None
+            out[op - lit - 1] = (lit - 1) & 0xFF  # stop run
+            op -= not lit  # undo run if length is zero
+            ln = 2
+            maxlen = in_end - ip - ln
+            if maxlen > _LZF_MAX_REF:
+                maxlen = _LZF_MAX_REF
+            while True:  # (the C loop, unrolled 16 times when maxlen > 16, as written)
+                if maxlen > 16:
+                    broke = False
+                    for _ in range(16):
+                        ln += 1
+                        if d[ref + ln] != d[ip + ln]:
+                            broke = True
+                            break
+                    if broke:
+                        break
+                ln += 1
+                while ln < maxlen and d[ref + ln] == d[ip + ln]:
+                    ln += 1
+                break
+            ln -= 2  # the stored length: octets - 2
+            ip += 1
+            if ln < 7:
+                out[op] = (off >> 8) + (ln << 5)
+                op += 1
+            else:
+                out[op] = (off >> 8) + (7 << 5)
+                out[op + 1] = ln - 7
+                op += 2
+            out[op] = off & 0xFF
+            op += 2  # and start a run
+            lit = 0
+            ip += ln + 1
+            if ip >= ip_end:
+                break
+            ip -= 2  # VERY_FAST: hash the last two positions of the match
+            h = (d[ip] << 16) | (d[ip + 1] << 8) | d[ip + 2]
+            htab[((h >> 8) - h * 5) & 0xFFFF] = ip
+            ip += 1
+            h = (d[ip] << 16) | (d[ip + 1] << 8) | d[ip + 2]
+            htab[((h >> 8) - h * 5) & 0xFFFF] = ip
+            ip += 1
+        else:
+            if op >= out_len:
+                return None
+            out[op] = d[ip]
+            op += 1
+            ip += 1
+            lit += 1
+            if lit == _LZF_MAX_LIT:
+                out[op - 33] = 31
+                lit = 0
+                op += 1
+    if op + 3 > out_len:
+        return None
+    while ip < in_end:
+        lit += 1
+        out[op] = d[ip]
+        op += 1
+        ip += 1
+        if lit == _LZF_MAX_LIT:
+            out[op - lit - 1] = lit - 1
+            lit = 0
+            op += 1
+    out[op - lit - 1] = (lit - 1) & 0xFF  # end run
+    op -= not lit
+    return bytes(out[:op])
+
+
+def _lp_int(s: bytes):
+    """lpStringToInt64 (string2ll's rules): the integer ``s`` spells, or None."""
+    return int(s) if is_ll(s) else None
+
+
+def _lp_backlen(n: int) -> bytes:
+    """lpEncodeBacklen."""
+    if n <= 127:
+        return bytes((n,))
+    if n < 16383:
+        return bytes((n >> 7, (n & 127) | 128))
+    if n < 2097151:
+        return bytes((n >> 14, ((n >> 7) & 127) | 128, (n & 127) | 128))
+    if n < 268435455:
+        return bytes((n >> 21, ((n >> 14) & 127) | 128, ((n >> 7) & 127) | 128, (n & 127) | 128))
+    return bytes((n >> 28, ((n >> 21) & 127) | 128, ((n >> 14) & 127) | 128, ((n >> 7) & 127) | 128,
+                  (n & 127) | 128))
+
+
+def lp_entry(e: bytes) -> bytes:
+    """One listpack entry (lpInsert of a string: lpEncodeGetType, lpEncodeString, backlen)."""
+    v = _lp_int(e)
+    if v is not None:
+        if 0 <= v <= 127:
+            enc = bytes((v,))
+        elif -4096 <= v <= 4095:
+            v &= 0x1FFF
+            enc = bytes(((v >> 8) | 0xC0, v & 0xFF))
+        elif -32768 <= v <= 32767:
+            enc = b"\xf1" + struct.pack("<h", v)
+        elif -8388608 <= v <= 8388607:
+            enc = b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little")
+        elif -2147483648 <= v <= 2147483647:
+            enc = b"\xf3" + struct.pack("<i", v)
+        else:
+            enc = b"\xf4" + struct.pack("<q", v)
+    else:
+        n = len(e)
+        if n < 64:
+            enc = bytes((0x80 | n,)) + e
+        elif n < 4096:
+            enc = bytes((0xE0 | (n >> 8), n & 0xFF)) + e
+        else:
+            enc = b"\xf0" + struct.pack("<I", n) + e
+    return enc + _lp_backlen(len(enc))
+
+
+def listpack(entries) -> bytes:
+    """A whole listpack of already encoded entries: total bytes, element count, entries, 0xFF."""
+    body = b"".join(entries)
+    count = len(entries)
+    return struct.pack("<IH", len(body) + 7, count if count < 65535 else 65535) + body + b"\xff"
+
+
+def intset(members) -> bytes:
+    """An intset blob of integer members (intsetAdd: sorted, the narrowest width that holds them)."""
+    values = sorted(int(m) for m in members)
+    lo, hi = (values[0], values[-1]) if values else (0, 0)
+    if -32768 <= lo and hi <= 32767:
+        width, fmt = 2, "<%dh"
+    elif -2147483648 <= lo and hi <= 2147483647:
+        width, fmt = 4, "<%di"
+    else:
+        width, fmt = 8, "<%dq"
+    return struct.pack("<II", width, len(values)) + struct.pack(fmt % len(values), *values)
+
+
+_SIZE_SAFETY_LIMIT = 8192
+_OPTIMIZATION_LEVEL = (4096, 8192, 16384, 32768, 65536)
+_PACKED_THRESHOLD = 1 << 30
+
+
+def quicklist_nodes(elements, fill: int = -2) -> list:
+    """How RPUSHes lay a list out in quicklist nodes (_quicklistNodeAllowInsert): a list of
+    ``(container, blob)`` -- 2 (PACKED) with a listpack, or 1 (PLAIN) with one huge element."""
+    fill = max(-5, min(fill, 32767))  # quicklistSetFill
+    nodes = []
+    cur = None  # entries of the open packed node
+    cur_sz = 0  # its lpBytes
+    for e in elements:
+        sz = len(e)
+        allow = False
+        if cur is not None and sz < _PACKED_THRESHOLD:
+            new_sz = cur_sz + sz + 8  # SIZE_ESTIMATE_OVERHEAD
+            if fill < 0 and -fill - 1 < len(_OPTIMIZATION_LEVEL) and new_sz <= _OPTIMIZATION_LEVEL[-fill - 1]:
+                allow = True
+            elif new_sz > _SIZE_SAFETY_LIMIT:
+                allow = False
+            else:
+                allow = len(cur) < fill
+        if allow:
+            ent = lp_entry(e)
+            cur.append(ent)
+            cur_sz += len(ent)
+            continue
+        if cur is not None:
+            nodes.append((2, listpack(cur)))
+            cur = None
+        if sz >= _PACKED_THRESHOLD:
+            nodes.append((1, bytes(e)))
+            continue
+        ent = lp_entry(e)
+        cur = [ent]
+        cur_sz = 7 + len(ent)
+    if cur is not None:
+        nodes.append((2, listpack(cur)))
+    return nodes
+
+
+# The encoding thresholds when no Config is given (redis.conf defaults).
+_DEFAULT_LIMITS = {"hash-max-listpack-entries": 512, "hash-max-listpack-value": 64, "set-max-intset-entries": 512,
+                   "list-max-listpack-size": -2}
+
+
+def _hash_is_listpack(h, config) -> bool:
+    big = getattr(h, "big", None)  # tracked by commands/hashes.py once the hash was changed
+    if big is None:
+        limit = config["hash-max-listpack-value"]
+        big = len(h) > config["hash-max-listpack-entries"] or any(
+            len(f) > limit or len(v) > limit for f, v in h.items())
+    return not big
+
+
+def _set_is_intset(s, config) -> bool:
+    big = getattr(s, "big", None)  # tracked by commands/sets.py
+    if big is None:
+        big = len(s) > config["set-max-intset-entries"] or not all(map(is_ll, s))
+    return not big
+
+
+def value_type(value, config=None) -> int:
+    """rdbSaveObjectType: the RDB type of the encoding Redis holds the value in."""
     t = type(value)
     if t is bytes or t is bytearray:
         return TYPE_STRING
+    config = config or _DEFAULT_LIMITS
     if isinstance(value, ListValue):
         return TYPE_LIST_QUICKLIST_2
     if isinstance(value, SetValue):
-        return TYPE_SET
+        return TYPE_SET_INTSET if _set_is_intset(value, config) else TYPE_SET
     if isinstance(value, HashValue):
-        return TYPE_HASH
+        return TYPE_HASH_LISTPACK if _hash_is_listpack(value, config) else TYPE_HASH
     if isinstance(value, ZSetValue):
-        return TYPE_ZSET_2
+        return TYPE_ZSET_LISTPACK if value.listpack else TYPE_ZSET_2
     raise RDBError("cannot serialize a value of type %r" % t)
 
 
@@ -94,37 +342,57 @@ def _zset_items(value):
     return [(m, s) for s, m in value.items(reverse=True)]
 
 
-def dump_value(value) -> bytes:
-    """<type byte><value> in RDB encoding."""
-    t = value_type(value)
+def dump_value(value, config=None, compress: bool = False) -> bytes:
+    """<type byte><value> in RDB encoding (rdbSaveObjectType + rdbSaveObject), in the encoding Redis
+    would hold the value in: lists as quicklists of listpacks filled as RPUSH fills them, small hashes
+    and sorted sets as listpacks, integer sets as intsets.  ``config`` gives the encoding thresholds
+    (redis.conf defaults without it); ``compress`` LZF-compresses strings as rdbcompression does."""
+    t = value_type(value, config)
     out = [bytes((t,))]
     if t == TYPE_STRING:
-        out.append(_string(bytes(value)))
+        out.append(_string(bytes(value), compress))
     elif t == TYPE_LIST_QUICKLIST_2:
-        # one PLAIN node per element: simple, and loaded by every 7.0
-        out.append(_len(len(value)))
-        for e in value:
-            out.append(b"\x01")  # QUICKLIST_NODE_CONTAINER_PLAIN
-            out.append(_string(bytes(e)))
+        fill = (config or _DEFAULT_LIMITS)["list-max-listpack-size"]
+        nodes = quicklist_nodes([bytes(e) for e in value], fill)
+        out.append(_len(len(nodes)))
+        for container, blob in nodes:
+            out.append(_len(container))
+            out.append(_string(blob, compress))
+    elif t == TYPE_SET_INTSET:
+        out.append(_string(intset(value), compress))
     elif t == TYPE_SET:
         out.append(_len(len(value)))
-        out.extend(_string(bytes(m)) for m in value)
+        out.extend(_string(bytes(m), compress) for m in value)
+    elif t == TYPE_HASH_LISTPACK:
+        entries = []
+        for f, v in value.items():
+            entries.append(lp_entry(bytes(f)))
+            entries.append(lp_entry(bytes(v)))
+        out.append(_string(listpack(entries), compress))
     elif t == TYPE_HASH:
         out.append(_len(len(value)))
         for f, v in value.items():
-            out.append(_string(bytes(f)))
-            out.append(_string(bytes(v)))
+            out.append(_string(bytes(f), compress))
+            out.append(_string(bytes(v), compress))
+    elif t == TYPE_ZSET_LISTPACK:
+        entries = []
+        for score, m in value.items():
+            entries.append(lp_entry(bytes(m)))
+            entries.append(lp_entry(listpack_score_text(score)))
+        out.append(_string(listpack(entries), compress))
     elif t == TYPE_ZSET_2:
         out.append(_len(len(value)))
         for m, score in _zset_items(value):
-            out.append(_string(bytes(m)))
+            out.append(_string(bytes(m), compress))
             out.append(struct.pack("<d", score))
     return b"".join(out)
 
 
-def dump_payload(value) -> bytes:
-    """createDumpPayload: value + 2-byte RDB version + CRC64 (both little-endian)."""
-    body = dump_value(value) + struct.pack("<H", RDB_VERSION)
+def dump_payload(value, config=None) -> bytes:
+    """createDumpPayload: value + 2-byte RDB version + CRC64 (both little-endian).  Strings are
+    LZF-compressed unless ``config`` says rdbcompression no."""
+    compress = config["rdbcompression"] if config is not None else True
+    body = dump_value(value, config, compress) + struct.pack("<H", RDB_VERSION)
     return body + struct.pack("<Q", crc64(body))
 
 
@@ -426,7 +694,10 @@ def read_value(r: _Reader, t: int):
         return ListValue(r.string() for _ in range(n))
     if t == TYPE_SET:
         n = r.plain_length()
-        return SetValue(r.string() for _ in range(n))
+        s = SetValue(r.string() for _ in range(n))
+        if len(s) != n:
+            raise RDBError("Duplicate set members detected")
+        return s
     if t == TYPE_ZSET or t == TYPE_ZSET_2:
         n = r.plain_length()
         pairs = []
@@ -441,6 +712,8 @@ def read_value(r: _Reader, t: int):
         for _ in range(n):
             f = r.string()
             h[f] = r.string()
+        if len(h) != n:
+            raise RDBError("Duplicate hash fields detected")
         return h
     if t == TYPE_SET_INTSET:
         return SetValue(intset_members(r.string()))
@@ -463,7 +736,11 @@ def read_value(r: _Reader, t: int):
         lst = ListValue()
         for _ in range(n):
             container = 2 if t == TYPE_LIST_QUICKLIST else r.plain_length()
+            if container not in (1, 2):
+                raise RDBError("Quicklist integrity check failed.")
             blob = r.string()
+            if not blob:
+                raise RDBError("empty quicklist node")
             if container == 1:
                 lst.append(blob)
             elif t == TYPE_LIST_QUICKLIST:
@@ -484,13 +761,13 @@ def load_payload(payload: bytes, check_crc: bool = True):
     crc = struct.unpack_from("<Q", payload, len(payload) - 8)[0]
     if check_crc and crc != crc64(payload[:-8]):
         raise RDBError("ERR DUMP payload version or checksum are wrong")
-    r = _Reader(payload[:-10])
+    r = _Reader(payload)  # like Redis: the value is read from the whole payload, footer included
     try:
         value = read_value(r, r.byte())
-    except (RDBError, struct.error, IndexError, ValueError):
+    except (RDBError, struct.error, IndexError, ValueError, OverflowError):
         raise RDBError("ERR Bad data format") from None
-    if r.pos != len(r.data):
-        raise RDBError("ERR Bad data format")
+    if type(value) is not bytes and not len(value):
+        raise RDBError("ERR Bad data format")  # rdbLoadObject refuses empty collections ("emptykey")
     return value
 
 
