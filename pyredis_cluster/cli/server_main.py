@@ -173,10 +173,14 @@ def run(config: Config, no_args: bool = False) -> int:
         finally:
             await node.stop()
 
+    from ..server.persistence import PersistenceError
+
     started = False
     try:
         asyncio.run(amain())
         started = True
+    except PersistenceError:  # a data file that cannot be trusted: refuse to run on half a state
+        return 1
     except OSError:
         return 1
     except KeyboardInterrupt:

@@ -437,7 +437,10 @@ def _memory_section(node) -> list:
 
 
 def _persistence_section(node) -> list:
-    g = lambda name, default=0: getattr(node, name, default)  # noqa: E731  (filled in by persistence)
+    p = getattr(node, "persistence", None)
+    if p is not None:
+        return p.info_fields()  # server/persistence.py: the real values, in Redis's order
+    g = lambda name, default=0: getattr(node, name, default)  # noqa: E731
     return [
         ("loading", g("loading")),
         ("async_loading", 0),
@@ -1109,6 +1112,13 @@ def shutdown(c, argv):
     node = c.node
     node.log.warning("User requested shutdown...")
     node.shutdown_flags = flags  # for the persistence work: SAVE / NOSAVE / FORCE
+    p = getattr(node, "persistence", None)
+    dirty = node.dirty
+    if p is not None and not p.prepare_shutdown(
+            (1 if "save" in flags else 0) | (2 if "nosave" in flags else 0) | (8 if "force" in flags else 0)):
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+    if node.dirty != dirty:
+        c.propagate_as = []  # the final save reset the change counter: nothing to propagate
     c.blocked = "shutdown"  # like blockClient(BLOCKED_SHUTDOWN): nothing more runs for this client
     c.update_slow()
     node.request_shutdown()

@@ -568,11 +568,17 @@ def flushdb(c, argv):
 @command("flushall")
 def flushall(c, argv):
     _flush_mode(argv)
+    before = c.node.dirty
     removed = 0
     for db in c.node.dbs:
         removed += db.clear()
     if not removed:
         c.node.dirty += 1  # forceCommandPropagation
+    p = getattr(c.node, "persistence", None)
+    if p is not None:
+        p.flushall_save()  # with save points the empty dataset is saved at once, as Redis does
+        if c.node.dirty == before:
+            c.node.dirty += 1  # the save reset the counter: FLUSHALL must still propagate
     return OK
 
 

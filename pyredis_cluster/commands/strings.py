@@ -208,6 +208,10 @@ def set_(c, argv):
         # An EXAT / PXAT in the past is stored as is; the key expires at its next access, as in 7.0.
         db.set_expire(key, when)
         c.node.notify(db, NOTIFY_GENERIC, b"expire", key)
+        # 7.0 propagates SET key value PXAT <ms>: replicas and the AOF get the absolute time
+        c.propagate_as = [[b"SET", key, argv[2], b"PXAT", b"%d" % when]]
+    elif flags & _GET:
+        c.propagate_as = [argv[:3] + [a for a in argv[3:] if a.lower() != b"get"]]  # without GET
     return old if flags & _GET else OK
 
 
@@ -228,6 +232,7 @@ def _setex(c, argv, seconds: bool, name: str):
     c.node.notify(db, NOTIFY_STRING, b"set", argv[1])
     db.set_expire(argv[1], when)
     c.node.notify(db, NOTIFY_GENERIC, b"expire", argv[1])
+    c.propagate_as = [[b"SET", argv[1], argv[3], b"PXAT", b"%d" % when]]  # as 7.0: absolute time
     return OK
 
 
@@ -272,17 +277,21 @@ def getex(c, argv):
     if expire is not None:
         when = _expire_ms(expire, flags & (_EX | _EXAT), flags & (_EX | _PX), "getex")
     reply = bytes(v) if t is bytearray else v
+    # GETEX is never propagated as is: DEL / UNLINK, PEXPIREAT or PERSIST (7.0)
     if flags & (_EXAT | _PXAT) and when <= now_ms():
         db.delete(key)  # an absolute time already past: delete now (checkAlreadyExpired)
         c.node.notify(db, NOTIFY_GENERIC, b"del", key)
+        c.propagate_as = [[b"UNLINK" if c.node.config["lazyfree-lazy-expire"] else b"DEL", key]]
     elif when is not None:
         db.set_expire(key, when)
         db.touch(key)
         c.node.notify(db, NOTIFY_GENERIC, b"expire", key)
+        c.propagate_as = [[b"PEXPIREAT", key, b"%d" % when]]
     elif flags & _PERSIST:
         if db.persist(key):
             db.touch(key)
             c.node.notify(db, NOTIFY_GENERIC, b"persist", key)
+            c.propagate_as = [[b"PERSIST", key]]
     return reply
 
 
@@ -292,6 +301,7 @@ def getdel(c, argv):
     if v is not None:
         c.db.delete(argv[1])
         c.node.notify(c.db, NOTIFY_GENERIC, b"del", argv[1])
+        c.propagate_as = [[b"UNLINK" if c.node.config["lazyfree-lazy-user-del"] else b"DEL", argv[1]]]
     return v
 
 
@@ -300,6 +310,7 @@ def getset(c, argv):
     old = _get_generic(c, argv[1])
     c.db.set(argv[1], argv[2])
     c.node.notify(c.db, NOTIFY_STRING, b"set", argv[1])
+    c.propagate_as = [[b"SET", argv[1], argv[2]]]  # propagated as SET
     return old
 
 
@@ -672,6 +683,8 @@ def incrbyfloat(c, argv):
     else:
         db.overwrite(key, new)
     c.node.notify(db, NOTIFY_STRING, b"incrbyfloat", key)
+    # replicated as the result, so that float formatting can never make replicas or the AOF differ
+    c.propagate_as = [[b"SET", key, new, b"KEEPTTL"]]
     return new
 
 

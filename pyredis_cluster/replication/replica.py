@@ -165,6 +165,9 @@ class ReplicaLink:
         node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
         rdb.load_rdb_into(payload, node.dbs)
         node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        p = getattr(node, "persistence", None)
+        if p is not None:
+            p.after_full_sync()  # the AOF restarts from the master's dataset (restartAOFAfterSYNC)
         self.master_replid = replid
         self.repl.backlog.reset(replid, offset)
         self.sync_in_progress = False

@@ -97,6 +97,7 @@ class Client(asyncio.Protocol):
             or self.reply_mode != REPLY_ON
             or self.closing
             or self.close_after_reply
+            or self.node.disk_error is not None
         )
 
     @property
@@ -158,6 +159,8 @@ class Client(asyncio.Protocol):
     def flush(self) -> None:
         out = self.out
         if out:
+            if self.node.aof_buf and self.node.persistence.hold(self):
+                return  # the reply waits until the AOF has the writes (sent by Persistence.before_sleep)
             data = b"".join(out) if len(out) > 1 else out[0]
             out.clear()
             self.tot_net_out += len(data)
@@ -289,6 +292,8 @@ class Client(asyncio.Protocol):
                 redirect = node.cluster_route(self, cmd, argv)
                 if redirect is not None:
                     raise CommandError(redirect)
+            if node.disk_error is not None and (cmd.is_write or name == "ping") and not self.is_master:
+                raise CommandError(node.disk_error)  # MISCONF: persistence is failing
             if (node.repl.link is not None and cmd.is_write and not self.is_master
                     and node.config["replica-read-only"]):
                 raise CommandError(errors.READONLY)

@@ -23,6 +23,7 @@ from ..store.keyspace import Database, now_ms
 from .blocking import Blocking
 from .connection import Client
 from .log import Log
+from .persistence import Persistence
 from .pubsub import PubSub
 
 STATS_METRIC_SAMPLES = 16  # server.h: samples for instantaneous metrics
@@ -119,6 +120,8 @@ class Node:
         self.loop = None
         self.config.on_change = self._config_changed
         self.tcp_port = None
+        self.disk_error = None  # MISCONF text while writes are refused (persistence failing)
+        self.persistence = Persistence(self)  # AOF and RDB (server/persistence.py); sets aof_buf, aof_feed
 
     # -- helpers used by connections and commands -------------------------------------------------
 
@@ -210,22 +213,34 @@ class Node:
     def propagate(self, client, cmd, argv) -> None:
         """propagateNow: a write that changed the dataset goes to the replicas (and, later, the AOF),
         as the command itself or as the deterministic commands its handler chose (propagate_as)."""
-        if client.is_master:
-            return  # the replica side forwards its master's stream itself
         override = client.propagate_as
-        master = self.repl.master
         if override is not None:
             client.propagate_as = None
+        aof = self.aof_feed  # the AOF records the same commands as replication (None when off)
+        if client.is_master:  # the replica side forwards its master's stream itself; the AOF records it
+            if aof is not None:
+                for a in (override if override is not None else (argv,)):
+                    aof(client.db.id, a)
+            return
+        master = self.repl.master
+        if override is not None:
             for a in override:
                 master.propagate(client.db.id, a)
-        elif master.active():
-            master.propagate(client.db.id, argv)
+                if aof is not None:
+                    aof(client.db.id, a)
+        else:
+            if master.active():
+                master.propagate(client.db.id, argv)
+            if aof is not None:
+                aof(client.db.id, argv)
 
     def _key_expired(self, db, key) -> None:
         """An expired key was deleted: replicas and the AOF get a DEL (deleteExpiredKeyAndPropagate)."""
         self.key_expired(db, key)  # the "expired" keyspace event
         if self.repl.master.active():
             self.repl.master.propagate(db.id, [b"DEL", key])
+        if self.aof_feed is not None:
+            self.aof_feed(db.id, [b"DEL", key])
 
     def _refresh_slow(self) -> None:
         for c in self.clients.values():
@@ -297,6 +312,8 @@ class Node:
                                  "try with %d" % got)
         elif name in ("port", "bind"):
             self.rebind(name)
+        elif name in ("appendonly", "appendfsync"):
+            self.persistence.config_changed(name, old, new)
 
     def rebind(self, what: str = "port") -> None:
         """changeListenPort / changeBindAddr (CONFIG SET port / bind): listen on the configured
@@ -362,6 +379,7 @@ class Node:
                         and not (c.channels or c.patterns or c.shard_channels) and not c.monitor):
                     self.log.verbose("Closing idle client")
                     c.close()
+        self.persistence.cron()  # children done, save points, AOF rewrites and write retries
         if self.cron_loops % max(1, self.config["hz"]) == 0:
             self.repl.cron()  # replicationCron, once a second
         for hook in self.cron_hooks:
@@ -402,6 +420,7 @@ class Node:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.shutdown_event = asyncio.Event()
+        self.persistence.load_at_start()  # AOF or dump.rdb (raises PersistenceError: do not start)
         port = self.config["port"]
         backlog = self.config["tcp-backlog"]
         for addr in self.bind_addresses():
@@ -450,6 +469,7 @@ class Node:
             s.close()
         for c in list(self.clients.values()):
             c.close()
+        self.persistence.on_stop()  # the final save (signals) and the AOF fsync'd and closed
         if getattr(self, "_cron_task", None) is not None:
             self._cron_task.cancel()
         if self.bus is not None:

@@ -396,6 +396,60 @@ def dump_payload(value, config=None) -> bytes:
     return body + struct.pack("<Q", crc64(body))
 
 
+def _aux_defaults(aux: dict | None) -> dict:
+    """The aux fields in rdbSaveInfoAuxFields's order (redis-ver, redis-bits, ctime, used-mem,
+    repl-stream-db, repl-id, repl-offset, aof-base), then any others."""
+    given = dict(aux or {})
+    out = {b"redis-ver": b"7.0.15", b"redis-bits": b"64", b"ctime": str(int(time.time())).encode(),
+           b"used-mem": b"0"}
+    for k in (b"redis-ver", b"redis-bits", b"ctime", b"used-mem", b"repl-stream-db", b"repl-id", b"repl-offset"):
+        if k in given:
+            out[k] = given.pop(k)
+    out[b"aof-base"] = given.pop(b"aof-base", b"0")
+    out.update(given)
+    return out
+
+
+def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20) -> int:
+    """rdbSaveRio into a file object, streamed (the snapshot is never held whole in memory): the same
+    bytes as :func:`dump_rdb`, except that keys already expired are kept, as Redis 7.0 saves them (a
+    loading master drops them; an AOF base keeps them so that later commands in the AOF apply to them).
+    Returns the number of bytes written."""
+    out: list = [b"REDIS%04d" % RDB_VERSION]
+    size = 9
+    crc = 0
+    total = 0
+    for k, v in _aux_defaults(aux).items():
+        out.append(bytes((OP_AUX,)) + _string(k) + _string(v))
+    for db in dbs:
+        if not db.data:
+            continue
+        out.append(bytes((OP_SELECTDB,)) + _len(db.id))
+        out.append(bytes((OP_RESIZEDB,)) + _len(len(db.data)) + _len(len(db.expires)))
+        expires = db.expires
+        for key, value in db.data.items():
+            when = expires.get(key) if expires else None
+            if when is not None:
+                out.append(bytes((OP_EXPIRETIME_MS,)) + struct.pack("<Q", when & 0xFFFFFFFFFFFFFFFF))
+            v = dump_value(value)
+            rec = v[:1] + _string(key) + v[1:]
+            out.append(rec)
+            size += len(rec) + 10
+            if size >= chunk:
+                data = b"".join(out)
+                crc = crc64(data, crc)
+                f.write(data)
+                total += len(data)
+                out = []
+                size = 0
+    out.append(bytes((OP_EOF,)))
+    data = b"".join(out)
+    crc = crc64(data, crc)
+    data += struct.pack("<Q", crc)
+    f.write(data)
+    return total + len(data)
+
+
 def dump_rdb(dbs, aux: dict | None = None, now_ms: int | None = None) -> bytes:
     """A whole RDB file: ``dbs`` is a list of Database objects."""
     out = [b"REDIS%04d" % RDB_VERSION]
@@ -771,8 +825,26 @@ def load_payload(payload: bytes, check_crc: bool = True):
     return value
 
 
-def iter_rdb(blob: bytes, check_crc: bool = True):
-    """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file."""
+def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None):
+    """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file.
+
+    ``info``, if given, receives ``end``: the offset just past the RDB (its CRC included), where the
+    AOF tail of an old-style RDB-preamble AOF begins.  An :class:`RDBError` carries ``offset``: where
+    in ``blob`` the reading stopped."""
+    at = [0]  # offset of the record being read, for error reports
+    try:
+        yield from _iter_rdb(blob, check_crc, info, at)
+    except RDBError as e:
+        if getattr(e, "offset", None) is None:
+            e.offset = at[0]
+        raise
+    except (struct.error, IndexError, ValueError, OverflowError) as e:  # a malformed value
+        err = RDBError("Internal error in RDB reading: %s" % e)
+        err.offset = at[0]
+        raise err from None
+
+
+def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list):
     if blob[:5] != b"REDIS":
         raise RDBError("Wrong signature trying to load DB from file")
     try:
@@ -785,6 +857,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True):
     db = 0
     expire = None
     while True:
+        at[0] = r.pos
         op = r.byte()
         if op == OP_EOF:
             break
@@ -814,10 +887,20 @@ def iter_rdb(blob: bytes, check_crc: bool = True):
             value = read_value(r, op)
             yield ("key", db, key, value, expire)
             expire = None
-    if version >= 5 and check_crc and r.pos + 8 <= len(blob):
+    end = r.pos
+    if version >= 5:
+        if r.pos + 8 > len(blob):
+            at[0] = r.pos
+            raise RDBError("Short read or OOM loading DB. Unrecoverable error, aborting now.")
         crc = struct.unpack_from("<Q", blob, r.pos)[0]
-        if crc != 0 and crc != crc64(blob[:r.pos]):
-            raise RDBError("Wrong RDB checksum")
+        if check_crc and crc != 0 and crc != crc64(blob[:r.pos] if r.pos < len(blob) else blob):
+            at[0] = r.pos
+            raise RDBError("Wrong RDB checksum expected: (%016x) got: (%016x). Aborting now."
+                           % (crc, crc64(blob[:r.pos])))
+        end = r.pos + 8
+    if info is not None:
+        info["end"] = end
+
 
 
 def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
@@ -840,4 +923,44 @@ def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
         db.add(key, value)
         if expire is not None:
             db.set_expire(key, expire)
+    return aux
+
+
+def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
+              info: dict | None = None, merge: bool = False) -> dict:
+    """rdbLoadRio into ``dbs`` (added to what they hold): the dump.rdb of a starting master drops keys
+    already expired (``skip_expired``); an AOF base keeps them, as Redis does for RDBFLAGS_AOF_PREAMBLE.
+    Returns the aux fields; ``info`` receives ``end`` (see :func:`iter_rdb`), ``keys_loaded`` and
+    ``keys_expired`` (INFO persistence rdb_last_load_keys_*)."""
+    aux = {}
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    loaded = expired = 0
+    info = info if info is not None else {}
+    for rec in iter_rdb(blob, info=info):
+        if rec[0] == "aux":
+            aux[rec[1]] = rec[2]
+            continue
+        _, dbn, key, value, expire = rec
+        if dbn >= len(dbs):
+            err = RDBError("FATAL: Data file was created with a Redis server configured to handle more than %d "
+                           "databases. Exiting" % len(dbs))
+            err.offset = 0
+            raise err
+        if expire is not None and expire <= now and skip_expired:
+            expired += 1
+            continue
+        db = dbs[dbn]
+        if key in db.data:
+            if merge:  # DEBUG RELOAD NOFLUSH MERGE: the file's value wins
+                db.delete(key)
+            else:
+                err = RDBError("RDB has duplicated key '%s' in DB %d" % (key.decode("latin-1"), dbn))
+                err.offset = 0
+                raise err
+        db.add(key, value)
+        if expire is not None:
+            db.set_expire(key, expire)
+        loaded += 1
+    info["keys_loaded"] = loaded
+    info["keys_expired"] = expired
     return aux
