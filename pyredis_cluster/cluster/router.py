@@ -74,10 +74,12 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
                 if key_hash_slot(key) != slot:
                     return CROSSSLOT
                 multiple_keys = True
-            if (migrating_slot or importing_slot) and not key_exists(key):
-                missing_keys += 1
-            else:
-                existing_keys += 1
+            if (migrating_slot or importing_slot) and not is_pubsubshard:
+                # (a shard channel is served by the source until the slot is closed)
+                if key_exists(key):
+                    existing_keys += 1
+                else:
+                    missing_keys += 1
     if n is None:
         return None  # no keys at all
     if cs.state != CLUSTER_OK:
@@ -94,6 +96,8 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
         if existing_keys:
             return TRYAGAIN
         target = cs.migrating_slots_to[slot]
+        if target is me:  # "migrating" to myself: getNodeByQuery answers myself, so it is served
+            return None
         return "ASK %d %s:%d" % (slot, endpoint(cs, target), target.port)
     if importing_slot and (client.asking or "asking" in cmd.flags):
         if multiple_keys and missing_keys:

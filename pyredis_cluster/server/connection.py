@@ -232,6 +232,8 @@ class Client(asyncio.Protocol):
                 self._internal_error(cmd, argv, e)
             if node.dirty != dirty:
                 node.propagate(self, cmd, argv)
+            if self.asking and self.multi is None and cmd.name != "asking":
+                self.asking = False  # ASKING is valid for the next command only (or until EXEC)
             cmd.calls += 1
             done += 1
             self.last_cmd = cmd.name
