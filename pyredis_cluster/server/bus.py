@@ -128,6 +128,9 @@ class BusProtocol(asyncio.Protocol):
                 continue
             if self.link.closed:
                 return
+            faults = bus.node.faults
+            if faults is not None and faults.bus and faults.hold_in(self.link, msg):
+                continue  # dropped or delayed by a test fault (server/faults.py)
             try:
                 st.on_message(self.link, msg, now_ms())
             except Exception as e:  # a bug must not kill the node
@@ -274,6 +277,9 @@ class ClusterBus:
 
     def _send(self, link, msg) -> None:
         data = messages.encode(msg)
+        faults = self.node.faults
+        if faults is not None and faults.bus and faults.hold_out(link, data):
+            return  # dropped or delayed by a test fault (server/faults.py)
         proto = self.transports.get(link)
         if proto is None or proto.transport is None:
             if not link.closed:

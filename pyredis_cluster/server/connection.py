@@ -97,6 +97,7 @@ class Client(asyncio.Protocol):
             or self.reply_mode != REPLY_ON
             or self.closing
             or self.close_after_reply
+            or self.node.faults is not None and self.node.faults.active
             or self.node.disk_error is not None
         )
 
@@ -259,7 +260,7 @@ class Client(asyncio.Protocol):
             return
         node.stats.commands_slow += 1
         try:
-            cmd = table.resolve(argv)
+            cmd = table.resolve(argv) if node.faults is None else node.faults.resolve(argv)
         except CommandError as e:
             if argv[0][:1] in b"eE" and argv[0].lower() == b"exec":  # rejectCommand on EXEC: execCommandAbort
                 e = CommandError(exec_abort(self, e.message, argv))

@@ -120,6 +120,11 @@ class Node:
         self.loop = None
         self.config.on_change = self._config_changed
         self.tcp_port = None
+        self.faults = None  # fault injection for tests (server/faults.py): with pyredis-admin-commands yes
+        if cfg["pyredis-admin-commands"]:
+            from .faults import Faults
+
+            self.faults = Faults(self, admin=True)
         self.disk_error = None  # MISCONF text while writes are refused (persistence failing)
         self.persistence = Persistence(self)  # AOF and RDB (server/persistence.py); sets aof_buf, aof_feed
 
@@ -265,6 +270,10 @@ class Node:
         Like Redis, commands without keys (other than EXEC) are never redirected."""
         if cmd.no_keys and cmd.name != "exec":
             return None
+        if self.faults is not None and self.faults.injections:  # scripted errors (tests only)
+            err = self.faults.route(client, cmd, argv)
+            if err is not None:
+                return err
         return self.bus.route(client, cmd, argv)
 
     def pause_clients(self, seconds: float, writes_only: bool) -> None:

@@ -62,6 +62,11 @@ class SimNode:
     def cport(self) -> int:
         return self.port + 10000
 
+    @property
+    def id(self) -> str:
+        """The node id (the same as ``name``: the test-cluster API calls it ``id``)."""
+        return self.state.myself.name
+
     def __repr__(self):
         return "<SimNode %d %s>" % (self.index, self.name[:8])
 
@@ -152,14 +157,52 @@ class Simulation:
         self.blocked = set()
         self.delays = {}
 
+    def unblock(self, a: SimNode, b: SimNode, both_ways: bool = True) -> None:
+        """Undo :meth:`block` (and any delay) between two nodes."""
+        for pair in ((a.index, b.index), (b.index, a.index)) if both_ways else ((a.index, b.index),):
+            self.blocked.discard(pair)
+            self.delays.pop(pair, None)
+
     def delay(self, a: SimNode, b: SimNode, ms: int) -> None:
         self.delays[(a.index, b.index)] = ms
 
     def kill(self, node: SimNode) -> None:
         """The process dies: its connections reset, it stops ticking."""
         node.alive = False
+        # what it last saved (Redis saves nodes.conf after every change): restart() starts from it
+        from ..cluster import nodes_conf
+
+        node.saved_config = nodes_conf.config_text(node.state)
         for link, (peer, peer_link) in list(node.links.items()):
             self._close_pair(node, link)
+
+    def restart(self, node: SimNode) -> None:
+        """A killed node starts again: same id and address, the state it had saved (its nodes.conf),
+        fresh links, a new random seed drawn from the simulation's."""
+        if node.alive:
+            self.kill(node)
+        import os
+        import tempfile
+
+        from ..cluster import nodes_conf
+
+        old = node.state
+        st = ClusterState(old.config, host=SimHost(), rng=random.Random(self.rng.getrandbits(64)),
+                          name=old.myself.name, now=self.now)
+        fd, path = tempfile.mkstemp(prefix="sim-nodes-", suffix=".conf")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(getattr(node, "saved_config", None) or nodes_conf.config_text(old))
+            nodes_conf.load(st, path, self.now)
+        finally:
+            os.unlink(path)
+        st.host.offset = old.host.offset
+        st.event_listeners.append(lambda ev, idx=node.index: self.log.append((ev.time, idx, ev)))
+        node.state = st
+        node.links = {}
+        node.alive = True
+        node.paused = False
+        self._schedule(self.rng.randrange(TICK_MS), self._tick, node, st)
 
     def _cut_blocked_links(self) -> None:
         # A partition does not close TCP connections: messages just stop arriving (like iptables DROP).
@@ -196,13 +239,13 @@ class Simulation:
         self.now = min(self.now, end)
         return predicate()
 
-    def _tick(self, node: SimNode) -> None:
-        if not node.alive:
-            return
+    def _tick(self, node: SimNode, state=None) -> None:
+        if not node.alive or (state is not None and node.state is not state):
+            return  # dead, or a tick of an earlier incarnation (killed and restarted since)
         if not node.paused:
             node.state.on_tick(self.now)
             self._flush(node)
-        self._schedule(TICK_MS, self._tick, node)
+        self._schedule(TICK_MS, self._tick, node, node.state)
 
     def _flush(self, node: SimNode) -> None:
         """before_sleep, then perform the node's actions."""
