@@ -98,15 +98,19 @@ class Persistence:
 
     @property
     def dir(self) -> str:
-        return self.node.config.cwd
+        """``dir``: the process's working directory (pyredis-server chdirs there), else the setting."""
+        try:
+            return self.node.config.cwd
+        except OSError:  # the directory was removed under us: saving will fail and say so
+            return self.node.config.values["dir"]
 
     @property
     def rdb_path(self) -> str:
-        return self.node.config.resolve(self.node.config["dbfilename"])
+        return os.path.join(self.dir, self.node.config["dbfilename"])  # dbfilename is never a path
 
     @property
     def aof_dir(self) -> str:
-        return self.node.config.resolve(self.node.config["appenddirname"])
+        return os.path.join(self.dir, self.node.config["appenddirname"])
 
     def aof_path(self, name: str) -> str:
         return os.path.join(self.aof_dir, name)
