@@ -155,10 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                    help="how long to wait for the nodes and for cluster_state:ok (default 60)")
 
-    for name, help_ in (("stop", "stop the local cluster's nodes (SIGTERM by pidfile)"),
-                        ("status", "a table of the local nodes: roles, slots, state (exit 1 unless all ok)")):
-        p = add(name, help_)
-        p.add_argument("--dir", help="the --dir given to start (default data/)")
+    p = add("stop", "stop the local cluster's nodes (SIGTERM by pidfile)")
+    p.add_argument("--dir", help="the --dir given to start (default data/)")
+    p = add("status", "a table of the local nodes: roles, slots, state (exit 0 when every running node is ok "
+                      "and every slot's master runs)")
+    p.add_argument("--dir", help="the --dir given to start (default data/)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                   help="first wait (up to SECONDS) until the cluster is usable again, e.g. after a failover")
+    p.add_argument("--until", choices=("ok", "fail"), default="ok",
+                   help="with --wait: wait for 'ok' (the default) or for cluster_state:fail everywhere")
     for name, help_ in (("restart", "restart one node of the local cluster"),
                         ("kill", "kill one node of the local cluster with SIGKILL"),
                         ("logs", "show the log of one node of the local cluster")):

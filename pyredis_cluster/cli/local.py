@@ -429,6 +429,16 @@ def hint_command(what: str, args) -> str:
 # -- status -------------------------------------------------------------------------------------------------------
 
 
+def _slots_of(fields: list) -> tuple:
+    """(``"0-5460 7000"``, count) from the slot tokens of a CLUSTER NODES line (open-slot markers left out)."""
+    slots = [t for t in fields[8:] if t and not t.startswith("[")]
+    count = 0
+    for t in slots:
+        a, _, b = t.partition("-")
+        count += (int(b) if b else int(a)) - int(a) + 1
+    return " ".join(slots), count
+
+
 def status_rows(cluster: LocalCluster) -> list:
     """What every node says about itself (role, slots, cluster_state, keys) and what the others say
     about the nodes that are down (e.g. ``master,fail``)."""
@@ -444,16 +454,13 @@ def status_rows(cluster: LocalCluster) -> list:
                 f = line.split(" ")
                 if len(f) < 8:
                     continue
-                views.setdefault(f[1].split("@")[0], f)
+                views.setdefault(f[1].split("@")[0].split(",")[0], f)
                 if "myself" in f[2]:
                     row["id"] = f[0]
                     row["role"] = "replica" if "slave" in f[2] else "master"
                     row["flags"] = f[2]
                     row["master"] = None if f[3] == "-" else f[3]
-                    slots = [s for s in f[8:] if s and not s.startswith("[")]
-                    row["slots"] = " ".join(slots)
-                    row["slots_count"] = sum(int(b) - int(a) + 1 for a, _, b in (s.partition("-") if "-" in s
-                                                                                 else (s, "", s) for s in slots))
+                    row["slots"], row["slots_count"] = _slots_of(f)
             info = n.call("CLUSTER", "INFO")
             if not isinstance(info, ReplyError):
                 t = text(info)
@@ -469,11 +476,26 @@ def status_rows(cluster: LocalCluster) -> list:
                 row["flags"] = seen[2]
                 row["role"] = "replica" if "slave" in seen[2] else "master"
                 row["master"] = None if seen[3] == "-" else seen[3]
+                row["slots"], row["slots_count"] = _slots_of(seen)
     ids = {r["id"]: r["address"] for r in rows if r["id"]}
     for row in rows:
         if row["master"]:
             row["master_address"] = ids.get(row["master"], row["master"][:8])
     return rows
+
+
+def healthy(rows: list) -> bool:
+    """Usable: every running node says cluster_state:ok and no slot belongs to a master that is down
+    (so after a master is killed this turns true once its replica has taken over)."""
+    up = [r for r in rows if r["up"]]
+    return bool(up) and all(r["state"] == "ok" for r in up) and \
+        not any(not r["up"] and r["role"] == "master" and r["slots_count"] for r in rows)
+
+
+def failed(rows: list) -> bool:
+    """Every running node says cluster_state:fail (e.g. after a majority of masters was killed)."""
+    up = [r for r in rows if r["up"]]
+    return bool(up) and all(r["state"] == "fail" for r in up)
 
 
 def print_status(rows: list, rep: Reporter) -> None:
@@ -494,12 +516,24 @@ def print_status(rows: list, rep: Reporter) -> None:
 
 def cmd_status(args, rep: Reporter) -> int:
     cluster = LocalCluster(args.dir or DEFAULT_DIR).load()
+    goal = failed if args.until == "fail" else healthy
+    deadline = time.monotonic() + (args.wait or 0)
     rows = status_rows(cluster)
+    if args.wait:
+        rep.info(">>> Waiting up to %ds for %s" % (args.wait, "cluster_state:fail on every running node"
+                                                   if args.until == "fail" else
+                                                   "cluster_state:ok on every running node, every slot on a "
+                                                   "running master"))
+        while not goal(rows) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            rows = status_rows(cluster)
     print_status(rows, rep)
-    healthy = all(r["up"] and r["state"] == "ok" for r in rows)
+    reached = goal(rows)
+    if args.wait and not reached:
+        rep.err("[ERR] Not reached within %ds." % args.wait)
     if rep.json_mode:
-        emit_json({"command": "status", "ok": healthy, "dir": cluster.dir, "nodes": rows})
-    return 0 if healthy else 1
+        emit_json({"command": "status", "ok": reached, "healthy": healthy(rows), "dir": cluster.dir, "nodes": rows})
+    return 0 if reached else 1
 
 
 # -- stop / kill / restart / logs --------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ class ClusterManager:
             msg = str(e)
             if "Error " in msg and " connecting to " in msg:  # redis-py's wording -> hiredis's
                 msg = msg.split(". ", 1)[-1].rstrip(".")
-            self.rep.write("Could not connect to Redis at %s:%d: %s\n" % (node.ip, node.port, msg), "err")
+            self.rep.stderr("Could not connect to Redis at %s:%d: %s\n" % (node.ip, node.port, msg))
             return False
         node.link = link
         return True
@@ -230,7 +230,7 @@ class ClusterManager:
             slotsdefs = parts[8] if len(parts) > 8 else None
             parsed = parse_address(addr)
             if parsed is None:
-                self.rep.write("Error: invalid CLUSTER NODES reply\n", "err")
+                self.rep.stderr("Error: invalid CLUSTER NODES reply\n")
                 return "invalid CLUSTER NODES reply"
             ip, port, bus_port = parsed
             myself = MYSELF in flags
@@ -345,7 +345,7 @@ class ClusterManager:
         """Parse ``host:port`` (or ``host port``) and load the cluster from that node."""
         hp = host_port_from_args(addr_args)
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         return self.load_info_from_node(ManagedNode(*hp))
 
@@ -1104,7 +1104,7 @@ class ClusterManager:
         for addr in addrs:
             parsed = parse_address(addr)
             if parsed is None:
-                self.rep.write("Invalid address format: %s\n" % addr, "err")
+                self.rep.stderr("Invalid address format: %s\n" % addr)
                 return False
             node = ManagedNode(parsed[0], parsed[1])
             if not self.connect(node):
@@ -1212,13 +1212,13 @@ class ClusterManager:
         first_node = self.nodes[0]
         first_ip = resolve(first_node.ip)
         if first_ip is None:
-            self.rep.write("Invalid IP address or hostname specified: %s\n" % first_node.ip, "err")
+            self.rep.stderr("Invalid IP address or hostname specified: %s\n" % first_node.ip)
             return False
         for node in self.nodes[1:]:
             reply = self.meet(node, first_node, first_ip, lower=True)
             if isinstance(reply, ReplyError):
                 if reply.io:
-                    self.rep.write("Failed to send CLUSTER MEET command.\n", "err")
+                    self.rep.stderr("Failed to send CLUSTER MEET command.\n")
                 else:
                     self.print_reply_error(node, reply)
                 return False
@@ -1328,7 +1328,7 @@ class ClusterManager:
         ref = parse_address(ref_addr)
         new = parse_address(new_addr)
         if ref is None or new is None or not ref[1] or not new[1]:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         ip, port = new[0], new[1]
         self.rep.info(">>> Adding node %s:%d to cluster %s:%d" % (ip, port, ref[0], ref[1]))
@@ -1391,7 +1391,7 @@ class ClusterManager:
         self.rep.info(">>> Send CLUSTER MEET to node %s:%d to make it join the cluster." % (ip, port))
         first_ip = resolve(first.ip)
         if first_ip is None:
-            self.rep.write("Invalid IP address or hostname specified: %s\n" % first.ip, "err")
+            self.rep.stderr("Invalid IP address or hostname specified: %s\n" % first.ip)
             return False
         if not self.check_reply(new_node, self.meet(new_node, first, first_ip)):
             return False
@@ -1412,7 +1412,7 @@ class ClusterManager:
         CLUSTER RESET SOFT on it.  Ours also removes a node that is down (no RESET then)."""
         hp = host_port_from_args([addr])
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         self.rep.info(">>> Removing node %s from cluster %s:%d" % (node_id, hp[0], hp[1]))
         if not self.load_info_from_node(ManagedNode(*hp)):
@@ -1482,7 +1482,7 @@ class ClusterManager:
             return False
         self.check_cluster(quiet=False)
         if self.rep.errors:
-            self.rep.write("*** Please fix your cluster problems before resharding\n", "err")
+            self.rep.stderr("*** Please fix your cluster problems before resharding\n")
             return False
         slots = self.opts.slots
         while slots <= 0 or slots > SLOTS:
@@ -1532,7 +1532,7 @@ class ClusterManager:
         if all_:
             sources = [n for n in self.nodes if not n.is_slave and not n.replicate and n.name != target.name]
         if not sources:
-            self.rep.write("*** No source nodes given, operation aborted.\n", "err")
+            self.rep.stderr("*** No source nodes given, operation aborted.\n")
             return False
         self.rep.out("\nReady to move %d slots." % slots)
         self.rep.out("  Source nodes:")
@@ -1668,11 +1668,11 @@ class ClusterManager:
         """clusterManagerCommandSetTimeout: CONFIG SET cluster-node-timeout + CONFIG REWRITE everywhere."""
         hp = host_port_from_args([addr])
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         timeout = atoi(millis)
         if timeout < 100:
-            self.rep.write("Setting a node timeout of less than 100 milliseconds is a bad idea.\n", "err")
+            self.rep.stderr("Setting a node timeout of less than 100 milliseconds is a bad idea.\n")
             return False
         if not self.load_info_from_node(ManagedNode(*hp)):
             return False
@@ -1701,7 +1701,7 @@ class ClusterManager:
         """clusterManagerCommandCall: send one command verbatim to every node (or only masters/replicas)."""
         hp = host_port_from_args([addr])
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         if not self.load_info_from_node(ManagedNode(*hp)):
             return False
@@ -1729,15 +1729,14 @@ class ClusterManager:
         (the source does the work: SCAN there, MIGRATE key by key)."""
         hp = host_port_from_args(addr)
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         if self.opts.from_ is None:
-            self.rep.write("[ERR] Option '--from' is required for subcommand 'import'.\n", "err")
+            self.rep.stderr("[ERR] Option '--from' is required for subcommand 'import'.\n")
             return False
         src = host_port_from_args([self.opts.from_])
         if src is None:
-            self.rep.write("[ERR] Invalid --from host. You need to pass a valid address (ie. 120.0.0.1:7000).\n",
-                           "err")
+            self.rep.stderr("[ERR] Invalid --from host. You need to pass a valid address (ie. 120.0.0.1:7000).\n")
             return False
         src_ip, src_port = src
         self.rep.info(">>> Importing data from %s:%d to cluster %s:%d" % (src_ip, src_port, hp[0], hp[1]))
@@ -1749,7 +1748,7 @@ class ClusterManager:
         try:
             link.connect()
         except Exception as e:
-            self.rep.write("Could not connect to Redis at %s:%d: %s.\n" % (src_ip, src_port, e), "err")
+            self.rep.stderr("Could not connect to Redis at %s:%d: %s.\n" % (src_ip, src_port, e))
             return False
 
         def src_error(r) -> bool:
@@ -1814,7 +1813,7 @@ class ClusterManager:
         """clusterManagerCommandBackup: nodes.json plus one RDB per master, fetched with SYNC."""
         hp = host_port_from_args([addr])
         if hp is None:
-            self.rep.write(INVALID_HOST_ARG + "\n", "err")
+            self.rep.stderr(INVALID_HOST_ARG + "\n")
             return False
         if not self.load_info_from_node(ManagedNode(*hp)):
             return False
@@ -1858,37 +1857,37 @@ class ClusterManager:
         try:
             s = socket.create_connection((node.ip, node.port), timeout=self.io_timeout())
         except OSError as e:
-            self.rep.write("Could not connect to Redis at %s:%d: %s\n" % (node.ip, node.port, e), "err")
+            self.rep.stderr("Could not connect to Redis at %s:%d: %s\n" % (node.ip, node.port, e))
             return False
         try:
             if self.opts.password:
                 args = ([self.opts.user] if self.opts.user else []) + [self.opts.password]
                 s.sendall(_resp("AUTH", *args))
                 if not _read_line(s).startswith(b"+"):
-                    self.rep.write("AUTH failed\n", "err")
+                    self.rep.stderr("AUTH failed\n")
                     return False
             s.sendall(b"SYNC\r\n")
             line = b""
             while not line:
                 line = _read_line(s)
             if line.startswith(b"-"):
-                self.rep.write("SYNC with master failed: %s\n" % line.decode(errors="replace"), "err")
+                self.rep.stderr("SYNC with master failed: %s\n" % line.decode(errors="replace"))
                 return False
             eofmark = None
             if line[1:5] == b"EOF:" and len(line) - 5 >= RDB_EOF_MARK_SIZE:
                 eofmark = line[5:5 + RDB_EOF_MARK_SIZE]
-                self.rep.write("SYNC sent to master, writing bytes of bulk transfer until EOF marker to '%s'\n"
-                               % path)
+                self.rep.stderr("SYNC sent to master, writing bytes of bulk transfer until EOF marker to '%s'\n"
+                                % path, level=None)
             else:
                 payload = int(line[1:])
-                self.rep.write("SYNC sent to master, writing %d bytes to '%s'\n" % (payload, path))
+                self.rep.stderr("SYNC sent to master, writing %d bytes to '%s'\n" % (payload, path), level=None)
             with open(path, "wb") as f:
                 if eofmark is None:
                     remaining = payload
                     while remaining:
                         chunk = s.recv(min(65536, remaining))
                         if not chunk:
-                            self.rep.write("I/O Error reading RDB payload from socket\n", "err")
+                            self.rep.stderr("I/O Error reading RDB payload from socket\n")
                             return False
                         f.write(chunk)
                         remaining -= len(chunk)
@@ -1898,7 +1897,7 @@ class ClusterManager:
                     while True:
                         chunk = s.recv(65536)
                         if not chunk:
-                            self.rep.write("I/O Error reading RDB payload from socket\n", "err")
+                            self.rep.stderr("I/O Error reading RDB payload from socket\n")
                             return False
                         f.write(chunk)
                         total += len(chunk)
@@ -1909,10 +1908,10 @@ class ClusterManager:
                     f.truncate(total)
                 f.flush()
                 os.fsync(f.fileno())
-            self.rep.write("Transfer finished with success after %d bytes\n" % total)
+            self.rep.stderr("Transfer finished with success after %d bytes\n" % total, level=None)
             return True
         except (OSError, ValueError) as e:
-            self.rep.write("I/O Error during SYNC: %s\n" % e, "err")
+            self.rep.stderr("I/O Error during SYNC: %s\n" % e)
             return False
         finally:
             s.close()

@@ -49,6 +49,15 @@ class Reporter:
         self.stream.write(text)
         self.stream.flush()
 
+    def stderr(self, text: str, level: str | None = ERR) -> None:
+        """What redis-cli prints with fprintf(stderr): always to stderr, whatever the mode."""
+        if text.strip():
+            self.log.append({"level": level or PLAIN, "text": text.rstrip("\n")})
+        if level in _COLORS and _is_color_term(sys.stderr):
+            text = "\033[%sm%s\033[0m" % (_COLORS[level], text)
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
     def out(self, text: str = "") -> None:
         self.write(text + "\n")
 
