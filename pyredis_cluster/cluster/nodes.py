@@ -212,6 +212,23 @@ def flags_from_text(text: str) -> int:
     return flags
 
 
+def bitmap_ranges(bitmap) -> list:
+    """[(start, end), ...] of the runs of set bits of a slot bitmap (bit j of byte j >> 3 is slot j):
+    ``slot_ranges(node.slot_list())`` without listing every slot (CLUSTER NODES and nodes.conf are
+    rewritten on every slot change of a reshard)."""
+    ranges = []
+    bits = int.from_bytes(bitmap, "little")
+    pos = 0
+    while bits:
+        low = (bits & -bits).bit_length() - 1  # the next set bit
+        bits >>= low
+        run = (~bits & (bits + 1)).bit_length() - 1  # how many set bits follow from there
+        ranges.append((pos + low, pos + low + run - 1))
+        bits >>= run
+        pos += low + run
+    return ranges
+
+
 def slot_ranges(slot_list: list) -> list:
     """[(start, end), ...] of consecutive runs."""
     ranges = []

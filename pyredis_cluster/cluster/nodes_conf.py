@@ -15,7 +15,7 @@ import os
 import shlex
 
 from .messages import NODE_FAIL, NODE_HANDSHAKE, NODE_MYSELF, NODE_SLAVE
-from .nodes import ClusterNode, flags_from_text, flags_text, slot_ranges, verify_node_name
+from .nodes import ClusterNode, bitmap_ranges, flags_from_text, flags_text, slot_ranges, verify_node_name
 
 
 class NodesConfError(Exception):
@@ -37,7 +37,7 @@ def node_description(cs, node: ClusterNode) -> str:
                                   "disconnected"))
     line = " ".join(parts)
     if node.numslots:
-        line += "".join(" %d" % a if a == b else " %d-%d" % (a, b) for a, b in slot_ranges(node.slot_list()))
+        line += "".join(" %d" % a if a == b else " %d-%d" % (a, b) for a, b in bitmap_ranges(node.slots))
     if node.flags & NODE_MYSELF:
         for j in sorted(set(cs.migrating_slots_to) | set(cs.importing_slots_from)):
             if j in cs.migrating_slots_to:

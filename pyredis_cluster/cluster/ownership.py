@@ -25,13 +25,17 @@ def update_slots_config_with(cs, sender, sender_config_epoch: int, slots: bytes,
     dirty_slots = []
     sender_slots = migrated_our_slots = 0
     changed = []
-    for j in range(16384):
-        if slots[j >> 3] >> (j & 7) & 1:
-            sender_slots += 1
+    # Only the slots where the sender's claim and my view of its slots differ can change (a reshard
+    # makes every node run this for every heartbeat of a node whose slots moved: no 16384-slot loop).
+    claimed = int.from_bytes(slots, "little")
+    held = int.from_bytes(sender.slots, "little")  # the slots I think it serves (cs.slots[j] is sender)
+    sender_slots = bin(claimed).count("1")
+    if cs.owner_not_claiming_slot:
+        for j in [j for j in cs.owner_not_claiming_slot if claimed >> j & held >> j & 1]:
+            cs.owner_not_claiming_slot.discard(j)  # it claims it again
+    for j in _set_bits(claimed ^ held):
+        if claimed >> j & 1:
             owner = cs.slots[j]
-            if owner is sender:
-                cs.owner_not_claiming_slot.discard(j)
-                continue
             if j in cs.importing_slots_from:
                 continue
             if cs.slot_unclaimed(j) or owner.config_epoch < sender_config_epoch:
@@ -45,7 +49,7 @@ def update_slots_config_with(cs, sender, sender_config_epoch: int, slots: bytes,
                 cs.owner_not_claiming_slot.discard(j)
                 changed.append(j)
                 cs.todo(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG)
-        elif cs.slots[j] is sender:
+        else:  # mine says it serves the slot, it does not claim it any more
             cs.owner_not_claiming_slot.add(j)
     if changed:
         cs.log(now, "slots", sender, "%d slots now served by %s (configEpoch %d): %s"
@@ -70,16 +74,27 @@ def update_slots_config_with(cs, sender, sender_config_epoch: int, slots: bytes,
 
 def send_update_if_stale(cs, sender, sender_config_epoch: int, slots: bytes, now: int) -> None:
     """The sender claims slots that belong to a node with a greater configEpoch: tell it."""
-    for j in range(16384):
-        if slots[j >> 3] >> (j & 7) & 1:
-            owner = cs.slots[j]
-            if owner is sender or cs.slot_unclaimed(j):
-                continue
-            if owner.config_epoch > sender_config_epoch:
-                cs.log(now, "update-sent", sender, "node %s has old slots configuration, sending an UPDATE "
-                       "message about %s" % (sender.name, owner.name))
-                cs.send_update(sender.link, owner, now)
-                break  # like Redis: one UPDATE per received packet
+    held = int.from_bytes(sender.slots, "little")
+    for j in _set_bits(int.from_bytes(slots, "little") & ~held):  # claimed, and not its own in my view
+        if cs.slot_unclaimed(j):
+            continue
+        owner = cs.slots[j]
+        if owner.config_epoch > sender_config_epoch:
+            cs.log(now, "update-sent", sender, "node %s has old slots configuration, sending an UPDATE "
+                   "message about %s" % (sender.name, owner.name))
+            cs.send_update(sender.link, owner, now)
+            break  # like Redis: one UPDATE per received packet
+
+
+def _set_bits(x: int):
+    """The positions of the set bits of ``x``, ascending (slot numbers of a slot bitmap)."""
+    data = x.to_bytes(2048, "little")
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            for b in range(8):
+                if byte >> b & 1:
+                    yield base + b
 
 
 def _ranges_text(slots: list) -> str:

@@ -31,11 +31,13 @@ def update_state(cs, now: int) -> None:
     new_state = CLUSTER_OK
     reason = ""
     if cs.config.require_full_coverage:
-        for j, n in enumerate(cs.slots):
-            if n is None or n.flags & NODE_FAIL:
-                new_state = CLUSTER_FAIL
-                reason = "slot %d is %s" % (j, "not served" if n is None else "served by a failing node")
-                break
+        owners = set(cs.slots)  # (a C-speed pass: the slot-by-slot loop below only runs on failure)
+        if None in owners or any(n.flags & NODE_FAIL for n in owners if n is not None):
+            for j, n in enumerate(cs.slots):
+                if n is None or n.flags & NODE_FAIL:
+                    new_state = CLUSTER_FAIL
+                    reason = "slot %d is %s" % (j, "not served" if n is None else "served by a failing node")
+                    break
     size = reachable = 0
     for node in cs.nodes.values():
         if node.is_master and node.numslots:
