@@ -561,7 +561,9 @@ class Persistence:
         """rdbSave's file part: temp file, fsync, rename, fsync of the directory (raises OSError)."""
         try:
             with open(tmp, "wb") as f:
-                rdb.write_rdb(f, self.node.dbs, self._rdb_aux(aof_base))
+                # Strings are written uncompressed whatever rdbcompression says: the pure-Python LZF costs
+                # about half a millisecond per string, and every RDB reader accepts plain strings.
+                rdb.write_rdb(f, self.node.dbs, self._rdb_aux(aof_base), config=self.node.config)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -665,7 +667,7 @@ class Persistence:
         try:
             with open(tmp, "wb") as f:
                 if node.config["aof-use-rdb-preamble"]:
-                    rdb.write_rdb(f, node.dbs, self._rdb_aux(aof_base=True))
+                    rdb.write_rdb(f, node.dbs, self._rdb_aux(aof_base=True), config=node.config)
                 else:
                     for chunk in aofmod.rewrite_commands(node.dbs):
                         f.write(chunk)

@@ -539,7 +539,15 @@ class AofWriter:
         if db_id != self.selected_db:
             buf.append(select_command(db_id))
             self.selected_db = db_id
-        buf.append(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv))
+        n = len(argv)
+        if n == 3:  # one formatting operation for the common shapes: this runs for every write
+            a, b, c = argv
+            buf.append(b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b, len(c), c))
+        elif n == 2:
+            a, b = argv
+            buf.append(b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b))
+        else:
+            buf.append(b"*%d\r\n" % n + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
     def feed_raw(self, data: bytes) -> None:
         self.buf.append(data)

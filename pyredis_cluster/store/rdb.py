@@ -410,11 +410,12 @@ def _aux_defaults(aux: dict | None) -> dict:
     return out
 
 
-def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20) -> int:
-    """rdbSaveRio into a file object, streamed (the snapshot is never held whole in memory): the same
-    bytes as :func:`dump_rdb`, except that keys already expired are kept, as Redis 7.0 saves them (a
-    loading master drops them; an AOF base keeps them so that later commands in the AOF apply to them).
-    Returns the number of bytes written."""
+def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None, compress: bool = False) -> int:
+    """rdbSaveRio into a file object, streamed (the snapshot is never held whole in memory).  Values are
+    encoded as redis-server 7.0 encodes them for ``config`` (listpacks, intsets, quicklist nodes;
+    :func:`dump_value`), strings LZF-compressed with ``compress`` (rdbcompression).  Keys already
+    expired are kept, as Redis 7.0 saves them (a loading master drops them; an AOF base keeps them so
+    that later commands in the AOF apply to them).  Returns the number of bytes written."""
     out: list = [b"REDIS%04d" % RDB_VERSION]
     size = 9
     crc = 0
@@ -431,8 +432,8 @@ def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20) -> int:
             when = expires.get(key) if expires else None
             if when is not None:
                 out.append(bytes((OP_EXPIRETIME_MS,)) + struct.pack("<Q", when & 0xFFFFFFFFFFFFFFFF))
-            v = dump_value(value)
-            rec = v[:1] + _string(key) + v[1:]
+            v = dump_value(value, config, compress)
+            rec = v[:1] + _string(key, compress) + v[1:]
             out.append(rec)
             size += len(rec) + 10
             if size >= chunk:
@@ -900,7 +901,6 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list):
         end = r.pos + 8
     if info is not None:
         info["end"] = end
-
 
 
 def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
