@@ -188,7 +188,9 @@ class MasterSide:
         """replicationCron, master part: PING the replicas every repl-ping-replica-period seconds."""
         now = time.monotonic()
         period = self.node.config["repl-ping-replica-period"]
-        if self.replicas and now - self.last_ping >= period and self.repl.link is None:
+        cluster = self.node.cluster
+        manual_failover = cluster is not None and cluster.mf_end  # the replica waits for a fixed offset
+        if self.replicas and now - self.last_ping >= period and self.repl.link is None and not manual_failover:
             self.last_ping = now
             self.feed(encode_command([b"ping"]))  # part of the stream (no SELECT): keeps replicas' links alive
         timeout = self.node.config["repl-timeout"]

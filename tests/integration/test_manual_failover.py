@@ -36,6 +36,18 @@ def make_cluster(kinds):
     return nodes
 
 
+def views_agree(nodes) -> bool:
+    """Every live node has the same picture of roles and masters (what a manual failover relies on:
+    a master accepts MFSTART only from a node it already knows as its replica)."""
+    views = set()
+    for n in nodes:
+        if n.proc.poll() is not None:
+            continue
+        views.add(tuple(sorted((e["id"], "master" in e["flags"], e["master"]) for e in cluster_nodes(n.port)
+                               if "fail" not in e["flags"])))
+    return len(views) == 1
+
+
 def cleanup(nodes):
     for n in nodes:
         n.stop()
@@ -51,6 +63,7 @@ def ours6():
 
 @pytest.mark.parametrize("mode", ["default", "FORCE", "TAKEOVER"])
 def test_manual_failover(ours6, mode):
+    wait_until(lambda: views_agree(ours6), timeout=15, what="views agree")
     replica = next(n for n in ours6 if "slave" in me(n)["flags"])
     old_master_id = me(replica)["master"]
     old_master = next(n for n in ours6 if me(n)["id"] == old_master_id)
@@ -79,6 +92,7 @@ def test_failover_in_a_mixed_cluster():
     try:
         # promote one replica of each kind with CLUSTER FAILOVER, then kill a master of each kind
         for kind in ("ours", "redis"):
+            wait_until(lambda: views_agree(nodes), timeout=15, what="views agree")
             replica = next(n for n in nodes if n.kind == kind and "slave" in me(n)["flags"])
             with RawClient(replica.port) as c:
                 assert c.call("CLUSTER", "FAILOVER") == b"+OK\r\n"
@@ -100,5 +114,9 @@ def test_failover_in_a_mixed_cluster():
                        what="replica of a killed %s master promoted" % v.kind)
             alive = [n for n in nodes if n.proc.poll() is None]
             wait_cluster_ok(alive, timeout=20)
+    except Exception:
+        for n in nodes:  # the logs tell what went wrong
+            print("==== %s %d\n%s" % (n.kind, n.port, n.log()[-3000:]))
+        raise
     finally:
         cleanup(nodes)
