@@ -1007,6 +1007,9 @@ class Config:
         elif name == "rename-command" and argc == 3:
             self._rename_command(argv[1], argv[2])
         elif name == "user" and argc >= 2:
+            from .server.acl import validate_config_user  # ACLAppendUserForLoading (rules checked now)
+
+            validate_config_user(argv, self.users)
             self.users.append(argv[1:])
         elif name == "loadmodule" and argc >= 2:
             self.loadmodules.append(argv[1:])

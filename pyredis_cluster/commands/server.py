@@ -65,10 +65,10 @@ def hello(c, argv):
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % argv[i].decode("latin-1"))
     if auth is not None:
-        _authenticate(c, auth[0], auth[1])
+        _authenticate(c, auth[0], auth[1], argv[0])
     if not c.authenticated:
         raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-                           "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                           "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                            "select the RESP protocol version at the same time")
     if name is not None:
         _check_client_name(name)
@@ -99,17 +99,10 @@ def _check_client_name(name: bytes) -> None:
             raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
 
 
-def _authenticate(c, user: bytes, password: bytes) -> None:
-    """ACLAuthenticateUser for the default user (full ACL: security issue)."""
-    node = c.node
-    required = node.config["requirepass"]
-    if user == b"default" and (not required or password == required.encode("utf-8", "surrogateescape")):
-        c.authenticated = True
-        c.user = "default"
-        c.update_slow()
-        return
-    node.stats.acl_auth_failures = getattr(node.stats, "acl_auth_failures", 0) + 1
-    raise CommandError(errors.WRONGPASS)
+def _authenticate(c, user: bytes, password: bytes, cmdname: bytes = b"auth") -> None:
+    """ACLAuthenticateUser (server/acl.py): a failure is logged in the ACL LOG as Redis does."""
+    if not c.node.acl.authenticate(c, user, password, cmdname):
+        raise CommandError(errors.WRONGPASS)
 
 
 @command("auth")
@@ -117,11 +110,11 @@ def auth(c, argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        if not c.node.config["requirepass"]:
+        if c.node.acl.default_user.nopass:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
-        _authenticate(c, b"default", argv[1])
+        _authenticate(c, b"default", argv[1], argv[0])
     else:
-        _authenticate(c, argv[1], argv[2])
+        _authenticate(c, argv[1], argv[2], argv[0])
     return OK
 
 

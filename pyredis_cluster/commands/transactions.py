@@ -148,7 +148,14 @@ def exec_(c, argv):
     dirty = node.dirty
     call = c.call
     try:
+        acl_check = c.acl_user.restricted and not c.is_master
         for cmd, qargv in queued:
+            if acl_check:  # ACLs are checked again at EXEC time (they may have changed since queuing)
+                denied = node.acl.check(c, cmd, qargv, in_exec=True)
+                if denied is not None:
+                    node.stats.error(denied)
+                    c._reply(b"-" + denied.encode("latin-1") + b"\r\n")
+                    continue
             call(cmd, qargv)
     finally:
         c.deny_blocking = old_deny

@@ -22,6 +22,7 @@ from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
+from .limits import debug_denied, security_warning
 
 _lookup = table._LOOKUP
 
@@ -52,6 +53,7 @@ class Client(asyncio.Protocol):
         self.ctime = time.time()
         self.last_interaction = time.monotonic()
         self.user = "default"
+        self.acl_user = node.acl.default_user  # the ACL user (server/acl.py); self.user is its name
         self.authenticated = not node.requires_auth()
         self.closing = False
         self.close_after_reply = False
@@ -97,6 +99,7 @@ class Client(asyncio.Protocol):
             or self.reply_mode != REPLY_ON
             or self.closing
             or self.close_after_reply
+            or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
             or self.node.faults is not None and self.node.faults.active
             or self.node.disk_error is not None
         )
@@ -183,6 +186,7 @@ class Client(asyncio.Protocol):
         out = self.out
         node = self.node
         stats = node.stats
+        lookup = node.cmd_lookup.get  # the command table, as renamed for this node (rename-command)
         ready = self.node.blocking.ready  # keys made ready for blocked clients (server/blocking.py)
         cluster = self.node.cluster
         myself = cluster.myself if cluster is not None else None
@@ -198,7 +202,7 @@ class Client(asyncio.Protocol):
                     self.paused_queue.extend(cmds[i + 1:])
                     break
                 continue
-            cmd = _lookup.get(argv[0])
+            cmd = lookup(argv[0])
             if cmd is None or cmd.subcommands:
                 self.execute_slow(argv)
                 continue
@@ -258,8 +262,15 @@ class Client(asyncio.Protocol):
         if self.blocked is not None:  # blocked by a command that ran on the fast path (SHUTDOWN ...)
             self.paused_queue.appendleft(argv)
             return
+        if self.closing:  # freed (killed, output buffer limit, security warning): the rest is not run
+            return
         node.stats.commands_slow += 1
         try:
+            if node.renamed is not None:  # rename-command: new name -> the command, old name -> unknown
+                argv = node.renamed.translate(argv)
+            if argv[0][:1] in b"hHpP" and argv[0].lower() in (b"host:", b"post"):
+                security_warning(self)  # an HTTP request: Cross Protocol Scripting (closed, no reply)
+                return
             cmd = table.resolve(argv) if node.faults is None else node.faults.resolve(argv)
         except CommandError as e:
             if argv[0][:1] in b"eE" and argv[0].lower() == b"exec":  # rejectCommand on EXEC: execCommandAbort
@@ -281,8 +292,15 @@ class Client(asyncio.Protocol):
         name = cmd.name
         base = cmd.parent.name if cmd.parent is not None else name
         try:
-            if not self.authenticated and "no_auth" not in cmd.flags:
-                raise CommandError(errors.NOAUTH)
+            if name == "debug" and (denied := debug_denied(self)) is not None:
+                raise CommandError(denied)  # CMD_PROTECTED: checked before AUTH and ACLs
+            if not self.authenticated and "no_auth" not in cmd.flags and node.acl.auth_required():
+                raise CommandError(errors.NOAUTH)  # (authRequired: the default user has a password or is off)
+            if self.acl_user.restricted and not self.is_master and not (
+                    self.multi is not None and "no_multi" in cmd.flags):
+                denied = node.acl.check(self, cmd, argv)  # ACLCheckAllPerm (logs the denial)
+                if denied is not None:
+                    raise CommandError(denied)
             if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and base not in (
                 "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe",
                 "quit", "reset",

@@ -93,6 +93,12 @@ class Node:
             self.bus = ClusterBus(self)
             self.cluster = self.bus.state
         self.clients: dict = {}
+        from .acl import Acl
+        from .limits import renamed_commands
+
+        self.acl = Acl(self)  # users, permissions, the ACL log (server/acl.py)
+        self.acl.load_at_startup()  # requirepass, "user" lines, aclfile (exits like Redis on errors)
+        self.cmd_lookup, self.renamed = renamed_commands(cfg.renamed)  # rename-command, per node
         self._next_client_id = 0
         self.monitors: list = []
         self.pause_until = 0.0  # CLIENT PAUSE deadline (monotonic), 0 when not paused
@@ -135,10 +141,10 @@ class Node:
         return self._next_client_id
 
     def requires_auth(self) -> bool:
-        return bool(self.config["requirepass"])
+        return self.acl.auth_required()
 
     def protected_mode_refuses(self, peer) -> bool:
-        if not self.config["protected-mode"] or self.config["requirepass"]:
+        if not self.config["protected-mode"] or not self.acl.default_user.nopass:
             return False
         if not isinstance(peer, tuple):
             return False  # unix socket
@@ -308,10 +314,8 @@ class Node:
             for c in self.clients.values():
                 c.parser.max_bulk_len = new
         elif name == "requirepass":
-            if not new:  # the default user is "nopass" again: nobody has to AUTH any more
-                for c in self.clients.values():
-                    c.authenticated = True
-                    c.update_slow()
+            self.acl.update_default_password(new)  # ACLUpdateDefaultUserPassword
+            self._refresh_slow()
         elif name == "maxclients":
             from ..config import adjust_open_files_limit
 

@@ -1,0 +1,220 @@
+"""Protections of a node against its clients: ``rename-command`` (per node), output buffer limits
+(``client-output-buffer-limit``), and the instrumentation that reports slow work (SLOWLOG, LATENCY).
+
+Everything here stays off the fast path: a client is only looked at when its transport's write buffer
+goes over the high-water mark (asyncio calls ``pause_writing``), a command is only timed when
+``slowlog-log-slower-than`` asks for it, and a renamed command is found by the per-node lookup dict
+the fast path already reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from .. import errors
+from ..commands import table
+from ..errors import CommandError
+
+
+# -- rename-command -------------------------------------------------------------------------------------
+
+class Renames:
+    """The rename-command directives of one node: the new names lead to the commands, the old names are
+    unknown (Redis removes the old name from ``server.commands`` and adds the new one)."""
+
+    def __init__(self, new_to_old: dict, removed: set):
+        self.new_to_old = new_to_old  # b"mycfg" -> b"config"
+        self.removed = removed  # b"config", b"flushall" ...
+
+    def translate(self, argv: list) -> list:
+        """argv with the real command name, or CommandError(unknown command) for a renamed-away name."""
+        name = argv[0].lower() if isinstance(argv[0], bytes) else argv[0]
+        old = self.new_to_old.get(name)
+        if old is not None:
+            return [old] + argv[1:]
+        if name in self.removed:
+            raise CommandError(errors.unknown_command(argv))
+        return argv
+
+
+def renamed_commands(renamed: list):
+    """(lookup dict for the fast path, Renames or None) for the ``(old, new)`` pairs of the config
+    (``new`` empty: the command is disabled).  Without renames the shared table is used as it is."""
+    pairs = [(o.lower(), n.lower()) for o, n in renamed if "|" not in o]
+    if not pairs:
+        return table._LOOKUP, None
+    names = {n.decode(): n.decode() for n in table.COMMANDS}  # current name -> original name
+    for old, new in pairs:
+        orig = names.pop(old, None)
+        if orig is not None and new:
+            names[new] = orig
+    new_to_old = {k.encode("utf-8", "surrogateescape"): v.encode() for k, v in names.items() if k != v}
+    removed = {n for n in table.COMMANDS if n.decode() not in names}
+    lookup = {k: v for k, v in table._LOOKUP.items() if k.lower() not in removed}
+    for new, old in new_to_old.items():
+        cmd = table.COMMANDS[old]
+        lookup[new] = cmd
+        lookup[new.upper()] = cmd
+    return lookup, Renames(new_to_old, removed)
+
+
+# -- client-output-buffer-limit ---------------------------------------------------------------------------
+
+OBUF_CLASS_INDEX = {"normal": 0, "replica": 1, "pubsub": 2, "master": 0}
+
+
+def obuf_class(c) -> int:
+    """getClientType for the output buffer limits (MONITOR clients are normal)."""
+    if getattr(c, "is_replica", False):
+        return 1
+    if c.channels or c.patterns or c.shard_channels:
+        return 2
+    return 0
+
+
+def check_output_buffer(c) -> bool:
+    """checkClientOutputBufferLimits + closeClientOnOutputBufferLimitReached for a client whose
+    transport buffers more than the high-water mark.  True if the client was closed."""
+    t = c.transport
+    if t is None or c.is_master or c.closing:
+        return False
+    try:
+        used = t.get_write_buffer_size()
+    except Exception:
+        return False
+    node = c.node
+    cls = obuf_class(c)
+    hard, soft, seconds = node.config["client-output-buffer-limit"][cls]
+    if cls == 1 and hard and hard < node.config["repl-backlog-size"]:
+        hard = node.config["repl-backlog-size"]  # (Redis: a replica limit below the backlog is raised to it)
+    hard_hit = bool(hard) and used >= hard
+    soft_hit = bool(soft) and used >= soft
+    if soft_hit:
+        now = int(time.time())
+        since = getattr(c, "obuf_soft_since", 0)
+        if not since:
+            c.obuf_soft_since = now
+            soft_hit = False  # first time the soft limit is seen reached
+        elif now - since <= seconds:
+            soft_hit = False  # not yet for long enough
+    else:
+        c.obuf_soft_since = 0
+    if not (hard_hit or soft_hit):
+        return False
+    node.log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits."
+                     % c.describe())
+    node.stats.obuf_disconnections = getattr(node.stats, "obuf_disconnections", 0) + 1
+    c.closing = True
+    c.out.clear()
+    c.update_slow()
+    t.abort()  # freeClientAsync: what is still buffered is dropped
+    return True
+
+
+# -- SLOWLOG ------------------------------------------------------------------------------------------------
+
+SLOWLOG_ENTRY_MAX_ARGC = 32
+SLOWLOG_ENTRY_MAX_STRING = 128
+
+
+class SlowLog:
+    """slowlog.c: the newest entries first, each (id, unix time, microseconds, argv, peer, name)."""
+
+    def __init__(self):
+        self.entries: deque = deque()
+        self.next_id = 0
+
+    def push(self, c, argv: list, usec: int, maxlen: int) -> None:
+        """slowlogPushEntryIfNeeded (the caller checked the threshold)."""
+        argc = len(argv)
+        shown = min(argc, SLOWLOG_ENTRY_MAX_ARGC)
+        args = []
+        for j in range(shown):
+            if shown != argc and j == shown - 1:
+                args.append(b"... (%d more arguments)" % (argc - shown + 1))
+                break
+            a = argv[j]
+            if len(a) > SLOWLOG_ENTRY_MAX_STRING:
+                a = a[:SLOWLOG_ENTRY_MAX_STRING] + b"... (%d more bytes)" % (len(a) - SLOWLOG_ENTRY_MAX_STRING)
+            args.append(a)
+        self.entries.appendleft((self.next_id, int(time.time()), usec, args, c.addr.encode(), c.name))
+        self.next_id += 1
+        while len(self.entries) > maxlen:
+            self.entries.pop()
+
+    def reset(self) -> None:
+        self.entries.clear()
+
+
+# -- LATENCY ------------------------------------------------------------------------------------------------
+
+LATENCY_TS_LEN = 160
+
+
+class LatencyMonitor:
+    """latency.c: per event, the last 160 samples (one per second at most, keeping the max) and the
+    all-time max."""
+
+    def __init__(self):
+        self.events: dict = {}  # name -> {"samples": deque[(time, ms)], "max": ms}
+
+    def add(self, event: str, ms: int) -> None:
+        """latencyAddSample."""
+        now = int(time.time())
+        ev = self.events.get(event)
+        if ev is None:
+            ev = self.events[event] = {"samples": deque(maxlen=LATENCY_TS_LEN), "max": 0}
+        if ms > ev["max"]:
+            ev["max"] = ms
+        samples = ev["samples"]
+        if samples and samples[-1][0] == now:
+            if ms > samples[-1][1]:
+                samples[-1] = (now, ms)
+            return
+        samples.append((now, ms))
+
+    def reset(self, names=None) -> int:
+        if not names:
+            n = len(self.events)
+            self.events.clear()
+            return n
+        n = 0
+        for name in names:
+            if self.events.pop(name, None) is not None:
+                n += 1
+        return n
+
+
+# -- securityWarningCommand -------------------------------------------------------------------------------
+
+_security_logged = [0.0]
+
+
+def security_warning(c) -> None:
+    """A "POST" or "Host:" command: somebody speaks HTTP to us (Cross Protocol Scripting).  Logged at most
+    once a minute; the connection is closed without a reply (freeClientAsync)."""
+    now = time.time()
+    if abs(now - _security_logged[0]) > 60:
+        c.node.log.warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
+                           "commands to Redis. This is likely due to an attacker attempting to use Cross Protocol "
+                           "Scripting to compromise your Redis instance. Connection aborted.")
+        _security_logged[0] = now
+    c.out.clear()
+    c.closing = True
+    c.update_slow()
+    if c.transport is not None:
+        c.transport.abort()
+
+
+# -- CMD_PROTECTED (enable-debug-command) ------------------------------------------------------------------
+
+def debug_denied(c):
+    """processCommand's protected-command check, done before authentication and ACLs: the error text
+    when DEBUG is not allowed for this client (enable-debug-command no / local), else None."""
+    from ..commands.admin import DEBUG_NOT_ALLOWED
+    from ..commands.configcmd import protected_action_allowed
+
+    if protected_action_allowed(c.node.config["enable-debug-command"], c):
+        return None
+    return DEBUG_NOT_ALLOWED
