@@ -25,6 +25,7 @@ The ``PYREDIS`` admin command family (:mod:`..commands.pyredis`) drives it from 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 
@@ -106,7 +107,69 @@ class _BusTransports(dict):
     def __setitem__(self, link, proto):
         dict.__setitem__(self, link, proto)
         if self.faults.frozen:
-            self.faults._apply_reading()
+            self.faults._hold(proto)
+
+
+def _starts_with_pyredis(data: bytes) -> bool:
+    d = data[:32].lower()
+    if d[:1] == b"*":
+        i = d.find(b"\r\n")
+        return i > 0 and d[i + 2:i + 15] == b"$7\r\npyredis\r\n"
+    return d.lstrip().startswith(b"pyredis ")
+
+
+class _Hold(asyncio.Protocol):
+    """Stands in for the protocol of a connection made while the node must not read it.
+
+    (pause_reading() inside connection_made is lost: uvloop starts reading right after it.)  The
+    bytes that arrive are kept, reading is paused, and :meth:`release` hands both back."""
+
+    def __init__(self, faults, proto):
+        self.faults = faults
+        self.proto = proto
+        self.transport = proto.transport
+        self.data: list = []
+        self.eof = False
+
+    def data_received(self, data: bytes) -> None:
+        self.data.append(data)
+        f = self.faults
+        if f.admin and not f.frozen and hasattr(self.proto, "resp3") and _starts_with_pyredis(b"".join(self.data)):
+            # a control connection (its first command is PYREDIS): never isolated, so a new
+            # connection can always lift the isolation
+            f.control.add(self.proto.id)
+            f._held.pop(self.transport, None)
+            self.release()
+            return
+        self.transport.pause_reading()
+
+    def eof_received(self):
+        self.eof = True
+        return True  # keep the transport until released
+
+    def connection_lost(self, exc) -> None:
+        self.faults._held.pop(self.transport, None)
+        self.proto.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.proto.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.proto.resume_writing()
+
+    def release(self) -> None:
+        t = self.transport
+        t.set_protocol(self.proto)
+        if t.is_closing():
+            return
+        if self.data:
+            data, self.data = b"".join(self.data), []
+            self.proto.data_received(data)
+        if self.eof and not self.proto.eof_received():
+            t.close()
+            return
+        if not t.is_closing():
+            t.resume_reading()
 
 
 class Faults:
@@ -132,6 +195,7 @@ class Faults:
         self.frozen = False
         self._thaw_timer = None
         self._paused: set = set()  # transports whose reading we paused
+        self._held: dict = {}  # transport -> _Hold, for connections made while isolated or frozen
         clients = _Clients(node.clients)
         clients.faults = self
         node.clients = clients
@@ -197,7 +261,7 @@ class Faults:
                     r.delay_out = delay
             if r.empty():
                 del self.rules[p]
-            self._event("bus %s with %s: %s" % (direction, p, r.describe() or "healed"), p if p != ANY else "")
+            self._event("bus with %s: %s" % (p, r.describe() or "healed"), p if p != ANY else "")
         self.bus = bool(self.rules)
 
     def heal_bus(self, peers=None) -> None:
@@ -383,8 +447,14 @@ class Faults:
             if c.transport is not None:
                 c.transport.close()
             return
-        if self.frozen or self.clients_mode == "drop":
-            self._apply_reading()
+        if self.frozen or self.clients_mode == "drop" and not self._exempt(c):
+            self._hold(c)
+
+    def _hold(self, proto) -> None:
+        t = proto.transport
+        if t is not None and not t.is_closing() and t not in self._held:
+            h = self._held[t] = _Hold(self, proto)
+            t.set_protocol(h)
 
     def _want_paused(self, c) -> bool:
         if self.frozen:
@@ -395,19 +465,27 @@ class Faults:
         """Pause or resume reading on every socket of the node, as freeze/isolation require."""
         want: set = set()
         node = self.node
-        for c in list(node.clients.values()):
+        protos = list(node.clients.values())
+        held = self._held
+        for c in protos:
             t = c.transport
             if t is not None and not t.is_closing() and self._want_paused(c):
                 want.add(t)
+        if node.bus is not None:
+            for proto in list(node.bus.transports.values()):
+                protos.append(proto)
+                if self.frozen and proto.transport is not None and not proto.transport.is_closing():
+                    want.add(proto.transport)
         if self.frozen:
-            if node.bus is not None:
-                for proto in list(node.bus.transports.values()):
-                    if proto.transport is not None and not proto.transport.is_closing():
-                        want.add(proto.transport)
             link = node.repl.link
             if link is not None and link.writer is not None and not link.writer.transport.is_closing():
                 want.add(link.writer.transport)
+        for t in list(held):
+            if t not in want:
+                held.pop(t).release()
         for t in want - self._paused:
+            if t in held:
+                continue
             try:
                 t.pause_reading()
             except Exception:  # closed meanwhile
@@ -418,7 +496,7 @@ class Faults:
                     t.resume_reading()
             except Exception:
                 pass
-        self._paused = want
+        self._paused = {t for t in want if t not in held}
 
     # -- freeze (SIGSTOP for a node sharing its event loop) ----------------------------------------------
 

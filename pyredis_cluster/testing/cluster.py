@@ -476,7 +476,12 @@ class Cluster:
         with self._conn_lock:
             c = self._conns.get(ref.index)
             if c is None:
-                c = self._conns[ref.index] = Conn(ref.host, ref.port, timeout=10)
+                c = Conn(ref.host, ref.port, timeout=10)
+                try:  # a connection that sent a PYREDIS command is never isolated from the node
+                    c.call("PYREDIS", "FAULT", "LIST")
+                except ReplyError:
+                    pass  # admin commands disabled
+                self._conns[ref.index] = c
             return c
 
     def _drop_conn(self, ref: NodeRef) -> None:
