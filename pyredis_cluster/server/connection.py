@@ -99,7 +99,6 @@ class Client(asyncio.Protocol):
             or self.reply_mode != REPLY_ON
             or self.closing
             or self.close_after_reply
-            or self.node.faults is not None and self.node.faults.active
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
             or self.node.faults is not None and self.node.faults.active
             or self.node.disk_error is not None
