@@ -370,16 +370,26 @@ def _string2l(arg: bytes) -> int:
 # -- MIGRATE ---------------------------------------------------------------------------------------
 
 
+_MIGRATE_SKIP = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
+
+
 def migrate_get_keys(argv) -> list:
-    """migrateGetKeys: argv[3], or with ``KEYS`` (and an empty argv[3]) everything after it."""
+    """migrateGetKeys: argv[3], or with ``KEYS`` everything after it (no key at all when argv[3] is
+    not empty then: MIGRATE itself reports that error).  AUTH / AUTH2 values are skipped, so a
+    password spelled "keys" is not taken for the option."""
     first, num = 3, 1
     argc = len(argv)
-    if argc > 6:
-        for i in range(6, argc):
-            if argv[i].lower() == b"keys" and len(argv[3]) == 0:
+    i = 6
+    while i < argc:
+        opt = argv[i].lower()
+        if opt == b"keys":
+            if len(argv[3]):
+                num = 0
+            else:
                 first = i + 1
                 num = argc - first
-                break
+            break
+        i += _MIGRATE_SKIP.get(opt, 0) + 1
     return list(range(first, first + num))
 
 
