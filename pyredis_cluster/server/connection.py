@@ -100,8 +100,8 @@ class Client(asyncio.Protocol):
             or self.closing
             or self.close_after_reply
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
-            or self.node.faults is not None and self.node.faults.active
             or self.node.disk_error is not None
+            or self.node.faults is not None and self.node.faults.active
         )
 
     @property
@@ -155,7 +155,7 @@ class Client(asyncio.Protocol):
             self.node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
             self.out.append(error_bytes("ERR " + err))
             self.close_after_reply = True
-        elif self.parser.pending > self.node.config["client-query-buffer-limit"]:
+        elif self.parser._buf and self.parser.pending > self.node.config["client-query-buffer-limit"]:
             self.node.log.warning("Closing client that reached max query buffer length: %s" % self.describe())
             self.close_after_reply = True
         self.flush()
