@@ -134,3 +134,16 @@ def test_killed_node_marked_fail_then_rejoins(cluster6):
     assert me["id"] == victim_id and me["slots"]
     wait_cluster_ok(cluster6, timeout=4 * NODE_TIMEOUT / 1000 + 10)
     assert redis_cli("-c", "-p", others[0].port, "SET", "after", "restart").stdout == b"OK\n"
+
+
+def test_redis_benchmark_cluster_mode(cluster6):
+    """redis-benchmark --cluster discovers the masters (CLUSTER NODES) and spreads keys over slots."""
+    import subprocess
+
+    res = subprocess.run(["redis-benchmark", "--cluster", "-p", str(cluster6[0].port), "-t", "set,get,incr",
+                          "-n", "3000", "-c", "10", "-r", "10000", "-q"], capture_output=True, timeout=120)
+    out = res.stdout.decode().replace("\r", "\n")
+    assert res.returncode == 0, res.stderr.decode()
+    for test in ("SET", "GET", "INCR"):
+        assert "%s: " % test in out and "requests per second" in out
+    assert "ERR" not in out and "MOVED" not in out
