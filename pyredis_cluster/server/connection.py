@@ -25,6 +25,7 @@ from ..protocol.request import RequestParser
 from .limits import debug_denied, security_warning
 
 _lookup = table._LOOKUP
+_clock = time.perf_counter
 
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
@@ -150,7 +151,7 @@ class Client(asyncio.Protocol):
             if self.paused_queue or self.blocked is not None:
                 self.paused_queue.extend(cmds)
             else:
-                self.run_commands(cmds)
+                self.run_commands(cmds, self.last_interaction)
         if err is not None:
             self.node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
             self.out.append(error_bytes("ERR " + err))
@@ -181,8 +182,9 @@ class Client(asyncio.Protocol):
 
     # -- running commands ---------------------------------------------------------------------
 
-    def run_commands(self, cmds) -> None:
-        """Run parsed commands in order, appending their replies to ``self.out``."""
+    def run_commands(self, cmds, t0=None) -> None:
+        """Run parsed commands in order, appending their replies to ``self.out`` (``t0``: when they
+        arrived, for SLOWLOG / LATENCY)."""
         out = self.out
         node = self.node
         stats = node.stats
@@ -254,6 +256,11 @@ class Client(asyncio.Protocol):
             if ready:  # handleClientsBlockedOnKeys
                 self.node.blocking.serve_ready()
         stats.commands += done
+        if t0 is not None and done == len(cmds) and node.timing_threshold is not None:
+            # SLOWLOG / LATENCY: the read batch, since it arrived (one clock read; server/limits.py)
+            d = time.monotonic() - t0
+            if d >= node.timing_threshold:
+                node.timer.batch(self, cmds, d)
 
     def execute_slow(self, argv) -> None:
         """Everything processCommand checks before ``call``, in Redis's order."""
@@ -351,6 +358,9 @@ class Client(asyncio.Protocol):
         """Redis's ``call()``: run the command, count it, feed MONITOR, and queue its reply."""
         node = self.node
         dirty = node.dirty
+        timing = node.timing_threshold
+        if timing is not None:
+            t0 = _clock()
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -363,6 +373,11 @@ class Client(asyncio.Protocol):
         else:
             if r is not NO_REPLY:
                 self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
+        if timing is not None and self.blocked is None:  # (a blocked command is not timed, as in Redis)
+            d = _clock() - t0
+            cmd.usec += int(d * 1e6)
+            if d >= timing:
+                node.timer.record(self, cmd, argv, d)  # SLOWLOG entry, LATENCY sample
         if node.dirty != dirty:
             node.propagate(self, cmd, argv)
         cmd.calls += 1

@@ -112,21 +112,102 @@ def check_output_buffer(c) -> bool:
     return True
 
 
-# -- SLOWLOG ------------------------------------------------------------------------------------------------
+# -- SLOWLOG and LATENCY: timing commands -------------------------------------------------------------
 
 SLOWLOG_ENTRY_MAX_ARGC = 32
 SLOWLOG_ENTRY_MAX_STRING = 128
+LATENCY_TS_LEN = 160
 
 
-class SlowLog:
-    """slowlog.c: the newest entries first, each (id, unix time, microseconds, argv, peer, name)."""
+def redacted_args(argv: list) -> list:
+    """The arguments SLOWLOG keeps: secrets replaced by "(redacted)" (redactClientCommandArgument): AUTH,
+    HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET of a sensitive directive."""
+    from ..commands.admin import monitor_args
 
-    def __init__(self):
-        self.entries: deque = deque()
-        self.next_id = 0
+    name = argv[0].lower()
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [b"(redacted)"] * (len(argv) - 2)
+    if name == b"config" and len(argv) > 3 and argv[1].lower() == b"set":
+        from ..config import lookup
 
-    def push(self, c, argv: list, usec: int, maxlen: int) -> None:
-        """slowlogPushEntryIfNeeded (the caller checked the threshold)."""
+        out = list(argv)
+        for i in range(2, len(out) - 1, 2):
+            entry = lookup(out[i].decode("latin-1"))
+            if entry is not None and entry[0].sensitive:
+                out[i + 1] = b"(redacted)"
+        return out
+    return monitor_args(argv)
+
+
+class Timing:
+    """slowlog.c and latency.c.  ``node.timing_threshold`` is None when neither SLOWLOG
+    (slowlog-log-slower-than >= 0) nor the latency monitor (latency-monitor-threshold > 0) wants
+    command durations, else the smallest duration (seconds) worth recording.
+
+    Reading the clock costs ~0.1 us here, so the fast path reads it once per *read batch*
+    (``Client.run_commands``: the time since the batch arrived, parsing included), not per command: a
+    batch of one command is timed as a whole, a pipelined batch that went over the threshold is charged
+    to its first command Redis does not flag "fast" (else its last one).  Commands on the slow path
+    (``Client.call``: MULTI/EXEC, cluster routing, restricted ACL users ...) are each timed exactly, and
+    only they add to INFO commandstats' usec."""
+
+    def __init__(self, node):
+        self.node = node
+        self.slowlog: deque = deque()  # newest first: (id, unix time, usec, args, peer, name)
+        self.slowlog_next_id = 0
+        self.events: dict = {}  # latency event -> {"samples": deque[(time, ms)], "max": ms}
+        self.refresh()
+
+    def refresh(self) -> None:
+        cfg = self.node.config
+        self.slowlog_us = cfg["slowlog-log-slower-than"]
+        self.latency_ms = cfg["latency-monitor-threshold"]
+        limits = []
+        if self.slowlog_us >= 0:
+            limits.append(self.slowlog_us / 1e6)
+        if self.latency_ms > 0:
+            limits.append(self.latency_ms / 1e3)
+        self.node.timing_threshold = min(limits) if limits else None
+
+    # -- recording --
+
+    def record(self, c, cmd, argv, seconds: float) -> None:
+        """A command took ``seconds`` (at least the threshold): LATENCY sample and SLOWLOG entry."""
+        usec = int(seconds * 1e6)
+        if self.latency_ms > 0:
+            ms = usec // 1000
+            if ms >= self.latency_ms:
+                self.add_latency_sample("fast-command" if "fast" in cmd.flags else "command", ms)
+        if self.slowlog_us >= 0 and usec >= self.slowlog_us and "skip_slowlog" not in cmd.flags and \
+                (cmd.parent is None or "skip_slowlog" not in cmd.parent.flags):
+            self.push_slowlog(c, argv, usec)
+
+    def batch(self, c, cmds: list, seconds: float) -> None:
+        """A read batch served wholly on the fast path took ``seconds``."""
+        node = self.node
+        if len(cmds) == 1:
+            argv = cmds[0]
+            cmd = node.cmd_lookup.get(argv[0])
+            if cmd is None:
+                return
+            if seconds >= node.timing_threshold:
+                self.record(c, cmd, argv, seconds)
+            return
+        if seconds < node.timing_threshold:
+            return
+        suspect = None
+        for argv in cmds:
+            cmd = node.cmd_lookup.get(argv[0])
+            if cmd is not None:
+                suspect = (cmd, argv)
+                if "fast" not in cmd.flags:
+                    break
+        if suspect is not None:
+            self.record(c, suspect[0], suspect[1], seconds)
+
+    def push_slowlog(self, c, argv: list, usec: int) -> None:
+        """slowlogCreateEntry + slowlogPushEntryIfNeeded (the caller checked the threshold)."""
+        argv = redacted_args(argv)
         argc = len(argv)
         shown = min(argc, SLOWLOG_ENTRY_MAX_ARGC)
         args = []
@@ -138,29 +219,14 @@ class SlowLog:
             if len(a) > SLOWLOG_ENTRY_MAX_STRING:
                 a = a[:SLOWLOG_ENTRY_MAX_STRING] + b"... (%d more bytes)" % (len(a) - SLOWLOG_ENTRY_MAX_STRING)
             args.append(a)
-        self.entries.appendleft((self.next_id, int(time.time()), usec, args, c.addr.encode(), c.name))
-        self.next_id += 1
-        while len(self.entries) > maxlen:
-            self.entries.pop()
+        self.slowlog.appendleft((self.slowlog_next_id, int(time.time()), usec, args, c.addr.encode(), c.name))
+        self.slowlog_next_id += 1
+        maxlen = self.node.config["slowlog-max-len"]
+        while len(self.slowlog) > maxlen:
+            self.slowlog.pop()
 
-    def reset(self) -> None:
-        self.entries.clear()
-
-
-# -- LATENCY ------------------------------------------------------------------------------------------------
-
-LATENCY_TS_LEN = 160
-
-
-class LatencyMonitor:
-    """latency.c: per event, the last 160 samples (one per second at most, keeping the max) and the
-    all-time max."""
-
-    def __init__(self):
-        self.events: dict = {}  # name -> {"samples": deque[(time, ms)], "max": ms}
-
-    def add(self, event: str, ms: int) -> None:
-        """latencyAddSample."""
+    def add_latency_sample(self, event: str, ms: int) -> None:
+        """latencyAddSample: one sample per second per event (the max of that second), 160 kept."""
         now = int(time.time())
         ev = self.events.get(event)
         if ev is None:
@@ -174,16 +240,10 @@ class LatencyMonitor:
             return
         samples.append((now, ms))
 
-    def reset(self, names=None) -> int:
-        if not names:
-            n = len(self.events)
-            self.events.clear()
-            return n
-        n = 0
-        for name in names:
-            if self.events.pop(name, None) is not None:
-                n += 1
-        return n
+    def add_latency_if_needed(self, event: str, ms: int) -> None:
+        """latencyAddSampleIfNeeded, for other events (expire-cycle, eviction-cycle ...)."""
+        if self.latency_ms and ms >= self.latency_ms:
+            self.add_latency_sample(event, ms)
 
 
 # -- securityWarningCommand -------------------------------------------------------------------------------

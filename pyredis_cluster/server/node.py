@@ -99,6 +99,10 @@ class Node:
         self.acl = Acl(self)  # users, permissions, the ACL log (server/acl.py)
         self.acl.load_at_startup()  # requirepass, "user" lines, aclfile (exits like Redis on errors)
         self.cmd_lookup, self.renamed = renamed_commands(cfg.renamed)  # rename-command, per node
+        from .limits import Timing
+
+        self.timing_threshold = None  # seconds, or None: no command timing (set by Timing.refresh)
+        self.timer = Timing(self)  # SLOWLOG and LATENCY (server/limits.py)
         self._next_client_id = 0
         self.monitors: list = []
         self.pause_until = 0.0  # CLIENT PAUSE deadline (monotonic), 0 when not paused
@@ -313,6 +317,8 @@ class Node:
         elif name == "proto-max-bulk-len":
             for c in self.clients.values():
                 c.parser.max_bulk_len = new
+        elif name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
+            self.timer.refresh()
         elif name == "requirepass":
             self.acl.update_default_password(new)  # ACLUpdateDefaultUserPassword
             self._refresh_slow()
