@@ -244,12 +244,85 @@ class CachedSocket:
             pass
 
 
+class LocalTarget:
+    """A MIGRATE target that is a Node of this very process, in the same event loop (the in-process
+    test clusters of :mod:`pyredis_cluster.testing` run every node in one loop): a socket to it would
+    only be read once this MIGRATE returns, so every MIGRATE would end in a timeout.  Instead the
+    commands are run on that node at once, by a connection object of its own, exactly as if they had
+    come over the network; its replies are read back line by line like a socket's."""
+
+    __slots__ = ("client", "last_dbid", "last_use", "rbuf", "parser")
+
+    def __init__(self, client_class, node):
+        from ..protocol.request import RequestParser
+
+        self.client = client_class(node)  # not registered as a connection of the target
+        self.client.addr = "127.0.0.1:0"
+        self.parser = RequestParser(1 << 40)
+        self.last_dbid = -1
+        self.last_use = time.time()
+        self.rbuf = b""
+
+    def write(self, data: bytes, timeout_ms: int) -> None:
+        cmds, err = self.parser.feed(data)
+        if err is not None:
+            raise _IOError(False)
+        client = self.client
+        if cmds:
+            client.run_commands(cmds)
+            out = client.out
+            self.rbuf += b"".join(out)
+            out.clear()
+
+    def read_line(self, timeout_ms: int) -> bytes:
+        i = self.rbuf.find(b"\n")
+        if i < 0:
+            raise _IOError(True)  # (a reply that never comes: as a socket that times out)
+        line, self.rbuf = self.rbuf[:i], self.rbuf[i + 1:]
+        return line[:-1] if line.endswith(b"\r") else line
+
+    def close(self) -> None:
+        self.client.closing = True
+
+
+# Nodes running in this process (registered when they start): a MIGRATE to one of them in the same
+# event loop goes through a LocalTarget.
+_LOCAL_NODES: "weakref.WeakSet" = weakref.WeakSet()
+
+
+async def local_node_started(node) -> None:
+    """A Node.start_hooks entry."""
+    _LOCAL_NODES.add(node)
+
+
+_LOOPBACK = {b"127.0.0.1", b"localhost", b"::1", b"0.0.0.0"}
+
+
+def _local_node(caller, host: bytes, port: int):
+    """The node of this process (and of the caller's event loop) listening on host:port, if any."""
+    for node in list(_LOCAL_NODES):
+        if node is caller or node.tcp_port != port or node.loop is not caller.loop:
+            continue
+        faults = getattr(node, "faults", None)
+        if faults is not None and getattr(faults, "active", False):
+            continue  # a node made unreachable on purpose stays unreachable
+        names = set(_LOOPBACK) | {a.encode() for a in node.bind_addresses()}
+        cluster = getattr(node, "cluster", None)
+        if cluster is not None and cluster.myself.ip:
+            names.add(cluster.myself.ip.encode())
+        if host in names:
+            return node
+    return None
+
+
 class MigrateSockets:
     """server.migrate_cached_sockets of one node."""
 
-    def __init__(self, rng: random.Random):
-        self.cache: dict = {}  # b"host:port" -> CachedSocket
+    def __init__(self, rng: random.Random, node=None, client_class=None):
+        self.cache: dict = {}  # b"host:port" -> CachedSocket (or LocalTarget)
         self.rng = rng
+        self.node = node
+        self.client_class = client_class
 
     def get(self, host: bytes, port: bytes, timeout_ms: int):
         """migrateGetSocket: the cached connection, or a new one; None if the connection failed."""
@@ -261,6 +334,11 @@ class MigrateSockets:
         if len(self.cache) >= MIGRATE_SOCKET_CACHE_ITEMS:  # too many: drop one at random
             victim = self.rng.choice(list(self.cache))
             self.cache.pop(victim).close()
+        if self.node is not None and _LOCAL_NODES:
+            local = _local_node(self.node, host, _atoi(port))
+            if local is not None:
+                cs = self.cache[name] = LocalTarget(self.client_class, local)
+                return cs
         sock = _blocking_connect(host, _atoi(port), timeout_ms)
         if sock is None:
             return None
@@ -300,10 +378,11 @@ def _close_idle_sockets() -> None:
         cache.close_idle(now)
 
 
-def sockets_of(node) -> MigrateSockets:
+def sockets_of(c) -> MigrateSockets:
+    node = c.node
     cache = getattr(node, "migrate_sockets", None)
     if cache is None:
-        cache = node.migrate_sockets = MigrateSockets(getattr(node, "rng", None) or random.Random())
+        cache = node.migrate_sockets = MigrateSockets(getattr(node, "rng", None) or random.Random(), node, type(c))
         _ALL_CACHES.add(cache)
         hooks = type(node).cron_hooks
         if _close_idle_sockets not in hooks:
@@ -452,7 +531,7 @@ def _migrate(c, argv):
         return Status("NOKEY")
 
     host, port = argv[1], argv[2]
-    sockets = sockets_of(node)
+    sockets = sockets_of(c)
     may_retry = True
     while True:  # try_again
         cs = sockets.get(host, port, timeout)

@@ -17,6 +17,7 @@ import time
 
 from .. import commands  # noqa: F401  (registers every command family)
 from ..commands.admin import monitor_args
+from ..commands.migrate import local_node_started
 from ..commands.transactions import unwatch_all
 from ..config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW, REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
@@ -470,7 +471,7 @@ class Node:
         self.log.notice("Server initialized")
         self.log.notice("Ready to accept connections tcp")
 
-    start_hooks: list = []
+    start_hooks: list = [local_node_started]  # (MIGRATE to a node of this process: commands/migrate.py)
 
     def request_shutdown(self) -> None:
         if self.shutdown_event is not None:

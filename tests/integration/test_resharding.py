@@ -353,3 +353,34 @@ def test_drain_and_del_node(cluster, workload):
     time.sleep(1)  # the client keeps running on the three remaining masters
     verify(nodes, workload)
     print("client ops during the test: %d, errors: %d" % (workload.ops, len(workload.errors)))
+
+
+def test_reshard_an_in_process_cluster():
+    """The in-process clusters of pyredis_cluster.testing run every node in one event loop: MIGRATE to a
+    node of the same process runs the RESTOREs on it directly instead of waiting on a socket that the
+    busy loop would only read after the timeout."""
+    from pyredis_cluster.testing import start_cluster
+    from pyredis_cluster.testing.cluster import keys_in_slot
+
+    with start_cluster(masters=3, replicas=1) as c:
+        rc = c.client()
+        keys = [k for s in range(0, 200, 7) for k in keys_in_slot(s, 3)]
+        for k in keys:
+            rc.set(k, "v:" + k)
+        rc.rpush(keys[0] + "-list", *range(100))  # (same slot as keys[0])
+        src = c.slot_owner(0)
+        dst = next(m for m in c.masters() if m is not src)
+        t0 = time.monotonic()
+        res = redis_cli("--cluster", "reshard", src.addr, "--cluster-from", src.id, "--cluster-to", dst.id,
+                        "--cluster-slots", "200", "--cluster-yes", timeout=120)
+        assert res.returncode == 0, res.stdout.decode()[-2000:]
+        assert time.monotonic() - t0 < 60
+        assert c.slot_owner(0) is dst
+        for k in keys:
+            assert rc.get(k) == ("v:" + k).encode()
+        assert rc.lrange(keys[0] + "-list", 0, -1) == [b"%d" % i for i in range(100)]
+        assert c.call(dst, "CLUSTER", "COUNTKEYSINSLOT", 0) == 4
+        assert c.call(src, "CLUSTER", "COUNTKEYSINSLOT", 0) == 0
+        # the target's replica got the keys too (RESTORE-ASKING propagated by the target)
+        replica = c.replicas_of(dst)[0]
+        c.wait_for(lambda: c.call(replica, "DBSIZE") == c.call(dst, "DBSIZE"), 10, what="replica in sync")
