@@ -204,9 +204,11 @@ def test_restore_wakes_blocked_clients(ours, theirs):
             assert c.call("LRANGE", "bl", "0", "-1") == b"*1\r\n$1\r\nb\r\n"
 
 
-def test_keyspace_events(ours, theirs):
+def test_keyspace_events(ours, theirs, targets):
     events = []
     for srv in (ours, theirs):
+        with RawClient(targets["redis"].port) as t:
+            t.call("FLUSHALL")
         with RawClient(srv.port) as c, RawClient(srv.port) as sub:
             c.call("FLUSHALL")
             c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
@@ -218,6 +220,9 @@ def test_keyspace_events(ours, theirs):
                 c.call("RESTORE", "k", "0", payload)
                 c.call("RESTORE", "k", "0", payload, "REPLACE")
                 c.call("RESTORE", "k", "1", payload, "REPLACE", "ABSTTL")
+                c.call("MSET", "m1", "1", "m2", "2")
+                c.call("MIGRATE", "127.0.0.1", targets["redis"].port, "", "0", "1000", "KEYS", "m1", "nokey", "m2")
+                c.call("MIGRATE", "127.0.0.1", targets["redis"].port, "src", "0", "1000", "COPY")
                 c.call("PUBLISH", "end", "x")
                 got = []
                 while True:
@@ -229,6 +234,7 @@ def test_keyspace_events(ours, theirs):
             finally:
                 c.call("CONFIG", "SET", "notify-keyspace-events", "")
     assert events[0] == events[1]
+    assert sum(b"__keyevent@0__:del" in m for m in events[0]) == 3  # RESTORE's expired REPLACE, m1, m2
 
 
 # -- MIGRATE -----------------------------------------------------------------------------------------
