@@ -722,6 +722,10 @@ DIRECTIVE_LIST = [
     X("latency-tracking-info-percentiles", None, 'multi_arg', (50.0, 99.0, 99.9)),
     # pyredis-cluster's own: the fault-injection admin commands (issue: controllable cluster)
     B("pyredis-admin-commands", None, 'immutable hidden', False),
+    # pyredis-cluster's own: the cluster event log -- the level its lines are logged at ("default": each kind
+    # at its own level, see server/bus.py), and whether PYREDIS EVENTS answers without the admin commands
+    E("cluster-event-loglevel", None, 'hidden', LOGLEVEL + (("nothing", 4), ("default", 5)), 'default'),
+    B("cluster-events-command", None, 'hidden', True),
 ]
 
 DIRECTIVES: dict[str, Directive] = {d.name: d for d in DIRECTIVE_LIST}

@@ -149,6 +149,8 @@ def TODO_HANDLE_FAILOVER_FLAG():
 def request_failover_auth(cs, now: int) -> None:
     """clusterRequestFailoverAuth: broadcast the request (FORCEACK during a manual failover)."""
     mflags = MFLAG_FORCEACK if cs.mf_end else 0
+    cs.log(now, "vote-requested", cs.myself.replicaof, "FAILOVER_AUTH_REQUEST sent to every node for epoch %d%s: "
+           "%d master votes needed" % (cs.current_epoch, " (FORCEACK)" if mflags else "", cs.size // 2 + 1))
     cs.broadcast(FailoverAuthRequest(cs.header(now, mflags)))
 
 
@@ -163,9 +165,12 @@ def failover_replace_your_master(cs, now: int) -> None:
         return
     cs.set_node_as_master(me)
     cs.host.replicate_from(None)  # stop replicating; the replication side switches replid
-    for j in old.slot_list():
+    taken = old.slot_list()
+    for j in taken:
         cs.del_slot(j)
         cs.add_slot(me, j)
+    cs.log(now, "promoted", me, "replica promoted: I am a master now, serving the %d slots of %s with configEpoch %d"
+           % (len(taken), old.name, me.config_epoch))
     state_update(cs, now)
     cs.outbox.append(SaveConfig(True))
     cs.broadcast_pong(now)

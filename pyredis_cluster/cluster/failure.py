@@ -20,12 +20,20 @@ from .messages import NODE_FAIL, NODE_PFAIL
 CLUSTER_FAIL_UNDO_TIME_MULT = 2
 
 
+def count_failure_reports(cs, node, now: int) -> int:
+    """clusterNodeFailureReportsCount: drop (and log) the expired reports, count the valid ones."""
+    for name in node.clean_failure_reports(now, cs.config.node_timeout):
+        cs.log(now, "fail-report-expired", node, "failure report about %s from %s expired (older than %d ms)"
+               % (node.name, name, cs.config.node_timeout * 2))
+    return len(node.fail_reports)
+
+
 def mark_node_as_failing_if_needed(cs, node, now: int) -> None:
     """markNodeAsFailingIfNeeded."""
     needed_quorum = cs.size // 2 + 1
     if not node.timed_out or node.failed:
         return
-    failures = node.failure_reports_count(now, cs.config.node_timeout)
+    failures = count_failure_reports(cs, node, now)
     if cs.myself.is_master:
         failures += 1  # myself is a voter too
     if failures < needed_quorum:

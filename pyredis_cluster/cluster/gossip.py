@@ -9,6 +9,7 @@ reach a majority of masters quickly, while the packets stay small.
 
 from __future__ import annotations
 
+from .failure import count_failure_reports
 from .messages import NODE_FAIL, NODE_HANDSHAKE, NODE_NOADDR, NODE_PFAIL, GossipEntry
 
 
@@ -76,7 +77,7 @@ def process_gossip_section(cs, msg, link, now: int) -> None:
                            % (sender.name, node.name))
             # If the node is up for us too, take the freshest pong time anybody saw.
             if (not flags & (NODE_FAIL | NODE_PFAIL) and node.ping_sent == 0
-                    and node.failure_reports_count(now, cs.config.node_timeout) == 0):
+                    and count_failure_reports(cs, node, now) == 0):
                 pongtime = g.pong_received * 1000
                 if pongtime <= now + 500 and pongtime > node.pong_received:
                     node.pong_received = pongtime

@@ -171,12 +171,14 @@ class ClusterNode:
         self.fail_reports[sender.name] = now
         return new
 
-    def clean_failure_reports(self, now: int, node_timeout: int) -> None:
-        """clusterNodeCleanupFailureReports: reports older than 2 x node timeout are void."""
+    def clean_failure_reports(self, now: int, node_timeout: int) -> list:
+        """clusterNodeCleanupFailureReports: reports older than 2 x node timeout are void.  Returns the
+        names of the nodes whose reports expired."""
         maxtime = node_timeout * 2  # CLUSTER_FAIL_REPORT_VALIDITY_MULT
-        for name, t in list(self.fail_reports.items()):
-            if now - t > maxtime:
-                del self.fail_reports[name]
+        expired = [name for name, t in self.fail_reports.items() if now - t > maxtime]
+        for name in expired:
+            del self.fail_reports[name]
+        return expired
 
     def del_failure_report(self, sender: "ClusterNode") -> bool:
         return self.fail_reports.pop(sender.name, None) is not None

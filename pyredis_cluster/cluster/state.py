@@ -471,6 +471,7 @@ class ClusterState:
 
     def send_fail(self, node: ClusterNode, now: int) -> None:
         """clusterSendFail."""
+        self.log(now, "fail-sent", node, "broadcasting FAIL about %s to every node I am connected to" % node.name)
         self.broadcast(Fail(self.header(now), node.name))
 
     def send_update(self, link: Link | None, node: ClusterNode, now: int) -> None:
@@ -523,6 +524,8 @@ class ClusterState:
             sender_current_epoch = h.current_epoch
             sender_config_epoch = h.config_epoch
             if sender_current_epoch > self.current_epoch:
+                self.log(now, "epoch", sender, "currentEpoch raised from %d to %d (seen in a message from %s)"
+                         % (self.current_epoch, sender_current_epoch, sender.name))
                 self.current_epoch = sender_current_epoch
             if sender_config_epoch > sender.config_epoch:
                 sender.config_epoch = sender_config_epoch
@@ -553,6 +556,8 @@ class ClusterState:
                     sender_current_epoch >= self.failover_auth_epoch):
                 self.failover_auth_count += 1
                 self.todo(TODO_HANDLE_FAILOVER)
+                self.log(now, "vote-received", sender, "vote received from master %s: %d vote(s) counted, %d needed"
+                         % (sender.name, self.failover_auth_count, self.size // 2 + 1))
         elif t == MFSTART:
             if sender is not None and sender.replicaof is self.myself:
                 self.reset_manual_failover()

@@ -8,7 +8,7 @@ exactly where Redis's handlers call clusterDoBeforeSleep.
 from __future__ import annotations
 
 from .. import errors
-from ..cluster import epochs, nodes_conf
+from ..cluster import epochs, failure, nodes_conf
 from ..cluster.messages import NODE_FAIL, NODE_HANDSHAKE, NODE_MYSELF, NODE_NOADDR
 from ..cluster.nodes import slot_ranges, verify_node_name
 from ..cluster.router import endpoint
@@ -128,7 +128,8 @@ def cluster_info(c, argv):
             if n:
                 lines.append("cluster_stats_messages_%s_%s:%d" % (TYPE_NAMES[t], what, n))
         lines.append("cluster_stats_messages_%s:%d" % (what, sum(counts)))
-    lines.append("total_cluster_links_buffer_limit_exceeded:0")
+    lines.append("total_cluster_links_buffer_limit_exceeded:%d"
+                 % getattr(c.node.bus, "links_buffer_limit_exceeded", 0))
     return Verbatim(("\r\n".join(lines) + "\r\n").encode())
 
 
@@ -233,7 +234,7 @@ def cluster_count_failure_reports(c, argv):
     n = _node_arg(cs, argv[2])
     if n is None:
         raise CommandError("ERR Unknown node %s" % argv[2].decode("latin-1"))
-    return n.failure_reports_count(now_ms(), cs.config.node_timeout)
+    return failure.count_failure_reports(cs, n, now_ms())
 
 
 @command("cluster|replicas")
@@ -336,6 +337,9 @@ def _add_or_del_slots(c, argv, add: bool, ranges: bool):
             cs.add_slot(cs.myself, s)
         else:
             cs.del_slot(s)
+    cs.log(now_ms(), "slots", cs.myself, "CLUSTER %s: %d slots %s myself: %s" % (
+        argv[1].decode("latin-1").upper(), len(slots), "assigned to" if add else "removed from",
+        " ".join("%d" % a if a == b else "%d-%d" % (a, b) for a, b in slot_ranges(sorted(slots)))))
     _done(c, TODO_UPDATE_STATE | TODO_SAVE_CONFIG)
     return OK
 
@@ -365,7 +369,8 @@ def cluster_flushslots(c, argv):
     cs = _require_cluster(c)
     if len(c.node.dbs[0]) != 0:
         raise CommandError("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")
-    cs.del_node_slots(cs.myself)
+    n = cs.del_node_slots(cs.myself)
+    cs.log(now_ms(), "slots", cs.myself, "CLUSTER FLUSHSLOTS: %d slots removed from myself" % n)
     _done(c, TODO_UPDATE_STATE | TODO_SAVE_CONFIG)
     return OK
 
@@ -462,6 +467,8 @@ def cluster_setslot(c, argv):
             if n.is_replica:
                 raise CommandError("ERR Target node is not a master")
             cs.migrating_slots_to[slot] = n
+            cs.log(now, "migration", n, "CLUSTER SETSLOT %d MIGRATING %s: slot %d is being moved to %s (ASK "
+                   "redirects for keys I no longer have)" % (slot, n.name, slot, n.name))
         elif action == b"importing":
             if cs.slots[slot] is me:
                 raise CommandError("ERR I'm already the owner of hash slot %d" % slot)
@@ -470,6 +477,8 @@ def cluster_setslot(c, argv):
             if n.is_replica:
                 raise CommandError("ERR Target node is not a master")
             cs.importing_slots_from[slot] = n
+            cs.log(now, "migration", n, "CLUSTER SETSLOT %d IMPORTING %s: slot %d is being moved here from %s "
+                   "(served after ASKING)" % (slot, n.name, slot, n.name))
         else:
             if n is None:
                 raise CommandError("ERR Unknown node %s" % argv[4].decode("latin-1"))
@@ -483,7 +492,7 @@ def cluster_setslot(c, argv):
                 del cs.migrating_slots_to[slot]
             slot_was_mine = cs.slots[slot] is me
             cs.set_slot_owner(slot, n)
-            cs.log(now, "slots", n, "CLUSTER SETSLOT %d NODE %s" % (slot, n.name))
+            cs.log(now, "slots", n, "CLUSTER SETSLOT %d NODE %s: the slot is now served by %s" % (slot, n.name, n.name))
             if slot_was_mine and n is not me and me.numslots == 0 and cs.config.allow_replica_migration:
                 cs.set_my_master(n, now)
             if n is me and slot in cs.importing_slots_from:
@@ -494,7 +503,8 @@ def cluster_setslot(c, argv):
             _done(c, TODO_UPDATE_STATE | TODO_SAVE_CONFIG)
             return OK
     elif action == b"stable" and len(argv) == 4:
-        cs.migrating_slots_to.pop(slot, None)
+        if cs.migrating_slots_to.pop(slot, None) is not None or cs.importing_slots_from.pop(slot, None) is not None:
+            cs.log(now, "migration", "", "CLUSTER SETSLOT %d STABLE: migrating/importing state cleared" % slot)
         cs.importing_slots_from.pop(slot, None)
     else:
         raise CommandError("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")

@@ -17,11 +17,14 @@ from ..cluster import messages, nodes_conf
 from ..cluster.actions import CloseLink, Connect, SaveConfig, Send
 from ..cluster.messages import MessageError
 from ..cluster.state import ClusterConfig, ClusterState, Host
+from .limits import free_cluster_links_over_limit
 
 CLUSTER_PORT_INCR = 10000
 
 _EVENT_LEVELS = {"fail-report": "verbose", "discovered": "verbose", "pfail": "verbose", "pfail-cleared": "verbose",
-                 "address": "notice", "bus": "warning", "vote-refused": "warning", "state": "warning"}
+                 "fail-report-expired": "verbose", "vote-received": "verbose", "vote-requested": "verbose",
+                 "fail-sent": "verbose", "address": "notice", "bus": "warning", "vote-refused": "warning",
+                 "state": "warning"}
 
 
 def now_ms() -> int:
@@ -244,6 +247,7 @@ class ClusterBus:
         while True:
             await asyncio.sleep(0.1)
             try:
+                free_cluster_links_over_limit(self)  # cluster-link-sendbuf-limit (server/limits.py)
                 self.state.on_tick(now_ms())
                 self.flush()
             except Exception as e:
@@ -312,7 +316,11 @@ class ClusterBus:
             os._exit(1)
 
     def _log_event(self, ev) -> None:
-        level = _EVENT_LEVELS.get(ev.kind, "notice")
+        level = self.node.config["cluster-event-loglevel"]  # "default": each kind at its own level
+        if level == "default":
+            level = _EVENT_LEVELS.get(ev.kind, "notice")
+        elif level == "nothing":
+            return
         getattr(self.node.log, level)(ev.text)
 
     # -- what connections use -------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
+from ..commands import events  # PYREDIS EVENTS, also without the admin commands
 from .limits import debug_denied, security_warning
 
 _lookup = table._LOOKUP
@@ -278,7 +279,7 @@ class Client(asyncio.Protocol):
             if argv[0][:1] in b"hHpP" and argv[0].lower() in (b"host:", b"post"):
                 security_warning(self)  # an HTTP request: Cross Protocol Scripting (closed, no reply)
                 return
-            cmd = table.resolve(argv) if node.faults is None else node.faults.resolve(argv)
+            cmd = events.resolve(node, argv) if node.faults is None else node.faults.resolve(argv)
         except CommandError as e:
             if argv[0][:1] in b"eE" and argv[0].lower() == b"exec":  # rejectCommand on EXEC: execCommandAbort
                 e = CommandError(exec_abort(self, e.message, argv))
