@@ -878,19 +878,15 @@ class Cluster:
                 self.restart(n)
         for n in self.nodes:
             self._fault(n, "HEAL", "ALL")
-        for m in self.masters():
-            v = self.view(m)
-            for e in v.entries.values():
-                pass
-            self.call(m, "FLUSHALL")
         for n in self.nodes:
-            if self.role(n) == "master":
-                nodes_text = text(self.call(n, "CLUSTER", "NODES"))
-                for line in nodes_text.split("\n"):
-                    if "myself" in line and "[" in line:
-                        for spec in line.split(" "):
-                            if spec.startswith("["):
-                                self.call(n, "CLUSTER", "SETSLOT", int(spec[1:].split("-")[0]), "STABLE")
+            v = self.view(n)
+            if v.role() != "master":
+                continue
+            line = text(self.call(n, "CLUSTER", "NODES"))
+            for spec in (x for row in line.split("\n") if "myself" in row for x in row.split(" ")):
+                if spec.startswith("["):  # [slot->-id] / [slot-<-id]: a migration left open
+                    self.call(n, "CLUSTER", "SETSLOT", int(spec[1:].split("-")[0]), "STABLE")
+            self.call(n, "FLUSHALL")
         self.wait_stable(timeout)
 
     # -- stopping ---------------------------------------------------------------------------------------------------------
