@@ -323,6 +323,49 @@ def wait_cluster_ok(nodes: list, timeout: float) -> list:
     return pending
 
 
+def topology(node: LocalNode):
+    """(id, role, master id) of every node in ``node``'s CLUSTER NODES, or None if it is unreachable or
+    some entry is still in handshake / flagged failing."""
+    r = node.call("CLUSTER", "NODES")
+    if isinstance(r, ReplyError):
+        return None
+    out = []
+    for line in text(r).split("\n"):
+        f = line.split(" ")
+        if len(f) < 8:
+            continue
+        flags = f[2].split(",")
+        if "handshake" in flags or "fail" in flags or "fail?" in flags or "noaddr" in flags:
+            return None
+        out.append((f[0], "replica" if "slave" in flags else "master", f[3]))
+    return sorted(out)
+
+
+def wait_settled(nodes: list, timeout: float) -> bool:
+    """Wait until every node lists the same nodes with the same roles (a REPLICATE reaches the others
+    through gossip, a moment after cluster_state:ok)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        views = [topology(n) for n in nodes]
+        if views[0] is not None and len(views[0]) == len(nodes) and all(v == views[0] for v in views):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def preflight(args, rep: Reporter) -> bool:
+    """Our node program fails after daemonizing (stderr already /dev/null) if it cannot even be imported:
+    try the import in the foreground first, so the reason is shown."""
+    if args.server and args.server != "pyredis-server":
+        return True
+    res = subprocess.run([sys.executable, "-c", "import pyredis_cluster.server.node"], capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        rep.err("[ERR] pyredis-server cannot start:\n%s" % res.stderr.strip())
+        return False
+    return True
+
+
 def cmd_start(args, rep: Reporter) -> int:
     if args.masters < 3:
         rep.err("[ERR] A Redis Cluster needs at least 3 masters (--masters %d)." % args.masters)
@@ -356,10 +399,13 @@ def cmd_start(args, rep: Reporter) -> int:
             write_config(n, args, several_hosts)
         else:
             os.makedirs(n.dir, exist_ok=True)
+    if not preflight(args, rep):
+        return 1
     cluster.save()
     for n in nodes:
         n.spawn()
-    failed = [n for n in nodes if not n.wait_up(args.wait)]
+    deadline = time.monotonic() + args.wait
+    failed = [n for n in nodes if not n.wait_up(max(deadline - time.monotonic(), 0.5))]
     for n in nodes:
         n.reap_launcher()
     if failed:
@@ -396,10 +442,13 @@ def cmd_start(args, rep: Reporter) -> int:
                 "Remove the nodes' files (nodes-<port>.conf, appendonlydir, dump.rdb) under %s, or pick another "
                 "--dir / --port." % (", ".join(map(str, known)), directory))
         return 1
-    rep.info(">>> Waiting for cluster_state:ok on every node")
+    rep.info(">>> Waiting for cluster_state:ok on every node, and for every node to know every role")
     pending = wait_cluster_ok(nodes, args.wait)
     if pending:
         rep.err("[ERR] cluster_state is not ok on %s after %ds." % (", ".join(n.addr for n in pending), args.wait))
+        return 1
+    if not wait_settled(nodes, args.wait):
+        rep.err("[ERR] The nodes do not agree about who replicates whom after %ds." % args.wait)
         return 1
     rep.ok("[OK] Cluster ready: cluster_state:ok on all %d nodes." % len(nodes))
     rows = status_rows(cluster)

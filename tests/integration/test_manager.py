@@ -25,6 +25,8 @@ from pyredis_cluster.cluster.slots import key_hash_slot
 NODE_TIMEOUT = 3000
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+pytestmark = pytest.mark.timeout(300)
+
 
 # -- running the tools ----------------------------------------------------------------------------------------
 
