@@ -374,8 +374,12 @@ def _memory_section(node) -> list:
     cfg = node.config
     rss = _rss()
     used = rss
+    memory = getattr(node, "memory", None)
+    if memory is not None:  # maxmemory set: the estimate eviction works with (server/memory.py)
+        memory.check_counts()
+        used = memory.used()
     peak = max(_peak_rss(), used)
-    startup = min(_STARTUP_RSS, used)
+    startup = min(_STARTUP_RSS, used) if memory is None else min(memory.used() - memory.dataset(), used)
     overhead = startup
     dataset = max(used - overhead, 0)
     net = used - startup

@@ -23,7 +23,8 @@ from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
-from .limits import debug_denied, security_warning
+from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
+from .limits import check_output_buffer, debug_denied, maxclients_reached, obuf_high_water, security_warning
 
 _lookup = table._LOOKUP
 _clock = time.perf_counter
@@ -78,6 +79,7 @@ class Client(asyncio.Protocol):
         self.flags = ""
         self.last_cmd = "NULL"
         self.out: list = []
+        self.write_paused = False  # the transport's buffer is over its high-water mark (pause_writing)
         self.slow = True
         self.update_slow()
         self.tot_net_in = 0
@@ -102,6 +104,7 @@ class Client(asyncio.Protocol):
             or self.closing
             or self.close_after_reply
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
+            or self.node.memory is not None  # maxmemory: evictions and the OOM check before each command
             or self.node.disk_error is not None
             or self.node.faults is not None and self.node.faults.active
         )
@@ -125,9 +128,10 @@ class Client(asyncio.Protocol):
         if sock is not None:
             self.fd = sock.fileno()
         node = self.node
-        if len(node.clients) >= node.config["maxclients"]:
+        refused = maxclients_reached(node)
+        if refused is not None:
             node.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.write(refused)
             transport.close()
             self.closing = True
             return
@@ -138,7 +142,19 @@ class Client(asyncio.Protocol):
             return
         node.clients[self.id] = self
         node.stats.total_connections_received += 1
+        high = obuf_high_water(node.config)
+        if high is not None:  # small client-output-buffer-limit: hear about it before it is reached
+            transport.set_write_buffer_limits(high=high)
         self.update_slow()
+
+    def pause_writing(self) -> None:
+        """The transport buffers more than its high-water mark (the client does not read fast enough):
+        from now on each write checks the output buffer limits (client-output-buffer-limit)."""
+        self.write_paused = True
+        check_output_buffer(self)
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
 
     def connection_lost(self, exc) -> None:
         self.closing = True
@@ -172,6 +188,8 @@ class Client(asyncio.Protocol):
             self.tot_net_out += len(data)
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.write(data)
+                if self.write_paused:
+                    check_output_buffer(self)
         if self.close_after_reply and self.transport is not None:
             self.transport.close()
 
@@ -180,6 +198,8 @@ class Client(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.tot_net_out += len(data)
             self.transport.write(data)
+            if self.write_paused:
+                check_output_buffer(self)
 
     # -- running commands ---------------------------------------------------------------------
 
@@ -321,6 +341,9 @@ class Client(asyncio.Protocol):
                 redirect = node.cluster_route(self, cmd, argv)
                 if redirect is not None:
                     raise CommandError(redirect)
+            if node.memory is not None and not self.is_master:  # maxmemory (server/memory.py)
+                if node.memory.perform_evictions() == EVICT_FAIL and oom_rejects(self, cmd):
+                    raise CommandError(OOM_ERROR)
             if node.disk_error is not None and (cmd.is_write or name == "ping") and not self.is_master:
                 raise CommandError(node.disk_error)  # MISCONF: persistence is failing
             if (node.repl.link is not None and cmd.is_write and not self.is_master
@@ -381,6 +404,8 @@ class Client(asyncio.Protocol):
                 node.timer.record(self, cmd, argv, d)  # SLOWLOG entry, LATENCY sample
         if node.dirty != dirty:
             node.propagate(self, cmd, argv)
+            if node.memory is not None:
+                node.memory.after_write(self, cmd, argv)  # the estimate of the keys it wrote
         cmd.calls += 1
         self.last_cmd = cmd.name
         node.stats.commands += 1
@@ -442,15 +467,20 @@ class Client(asyncio.Protocol):
             flags += "r"
         flags = flags or "N"
         qbuf = self.parser.pending
+        try:  # the transport's buffer: what the client has not read yet (Redis: the reply list)
+            omem = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        except Exception:
+            omem = 0
         return (
             "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d "
-            "multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=0 oll=0 omem=0 tot-mem=%d "
+            "multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=0 oll=%d omem=%d tot-mem=%d "
             "events=r cmd=%s user=%s redir=-1 resp=%d"
             % (
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, 0 if qbuf == 0 else 20474, 0, 1024, 0, 22272 + qbuf, self.last_cmd, self.user,
+                qbuf, 0 if qbuf == 0 else 20474, 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
+                self.last_cmd, self.user,
                 3 if self.resp3 else 2,
             )
         )

@@ -278,3 +278,52 @@ def debug_denied(c):
     if protected_action_allowed(c.node.config["enable-debug-command"], c):
         return None
     return DEBUG_NOT_ALLOWED
+
+
+ASYNCIO_HIGH_WATER = 64 * 1024  # asyncio / uvloop default write buffer high-water mark
+
+
+def obuf_high_water(config):
+    """The write buffer high-water mark that makes the transport report (``pause_writing``) before any
+    configured output buffer limit can be reached: None when the default (64 KB) is low enough."""
+    limits = [x for cls in config["client-output-buffer-limit"] for x in cls[:2] if x]
+    low = min(limits, default=ASYNCIO_HIGH_WATER)
+    return low if low < ASYNCIO_HIGH_WATER else None
+
+
+def maxclients_reached(node):
+    """acceptCommonHandler's admission control: the error line, or None.  Cluster bus connections count
+    (two per other node, getClusterConnectionsCount)."""
+    links = 0
+    if node.cluster is not None:
+        links = max(len(node.cluster.nodes) - 1, 0) * 2
+    if len(node.clients) + links < node.config["maxclients"]:
+        return None
+    if node.cluster_enabled:
+        return b"-ERR max number of clients + cluster connections reached\r\n"
+    return b"-ERR max number of clients reached\r\n"
+
+
+# -- cluster-link-sendbuf-limit -------------------------------------------------------------------------------
+
+def free_cluster_links_over_limit(bus) -> None:
+    """clusterNodeCronFreeLinkOnBufferLimitReached, for every bus link, from the cluster cron: a link
+    whose send buffer holds more than cluster-link-sendbuf-limit bytes (a peer that does not read) is
+    freed; the core reconnects as usual.  Also keeps Link.send_buffer current for CLUSTER LINKS."""
+    limit = bus.node.config["cluster-link-sendbuf-limit"]
+    for link, proto in list(bus.transports.items()):
+        t = proto.transport
+        if t is None:
+            continue
+        try:
+            used = t.get_write_buffer_size()
+        except Exception:
+            continue
+        link.send_buffer = used
+        if limit and used > limit:
+            node = link.node
+            bus.node.log.warning("Freeing cluster link(%s node %.40s, used memory: %d) due to exceeding send "
+                                 "buffer memory limit." % ("from" if link.inbound else "to",
+                                                           node.name if node is not None else "", used))
+            bus.links_buffer_limit_exceeded = getattr(bus, "links_buffer_limit_exceeded", 0) + 1
+            t.abort()  # connection_lost: the core frees the link (and reconnects an outbound one)

@@ -104,6 +104,11 @@ class Node:
 
         self.timing_threshold = None  # seconds, or None: no command timing (set by Timing.refresh)
         self.timer = Timing(self)  # SLOWLOG and LATENCY (server/limits.py)
+        self.memory = None  # maxmemory accounting and eviction (server/memory.py), when maxmemory is set
+        if cfg["maxmemory"]:
+            from .memory import Memory
+
+            self.memory = Memory(self)
         self._next_client_id = 0
         self.monitors: list = []
         self.pause_until = 0.0  # CLIENT PAUSE deadline (monotonic), 0 when not paused
@@ -252,6 +257,8 @@ class Node:
 
     def _key_expired(self, db, key) -> None:
         """An expired key was deleted: replicas and the AOF get a DEL (deleteExpiredKeyAndPropagate)."""
+        if self.memory is not None:
+            self.memory.forget(db, key)
         self.key_expired(db, key)  # the "expired" keyspace event
         if self.repl.master.active():
             self.repl.master.propagate(db.id, [b"DEL", key])
@@ -320,6 +327,17 @@ class Node:
                 c.parser.max_bulk_len = new
         elif name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
             self.timer.refresh()
+        elif name == "maxmemory":
+            from .memory import maxmemory_changed
+
+            maxmemory_changed(self)
+        elif name == "client-output-buffer-limit":
+            from .limits import ASYNCIO_HIGH_WATER, obuf_high_water
+
+            high = obuf_high_water(self.config) or ASYNCIO_HIGH_WATER
+            for c in self.clients.values():
+                if c.transport is not None:
+                    c.transport.set_write_buffer_limits(high=high)
         elif name == "requirepass":
             self.acl.update_default_password(new)  # ACLUpdateDefaultUserPassword
             self._refresh_slow()
