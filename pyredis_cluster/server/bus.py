@@ -18,7 +18,6 @@ from ..cluster.actions import CloseLink, Connect, SaveConfig, Send
 from ..cluster.messages import MessageError
 from ..cluster.state import ClusterConfig, ClusterState, Host
 from .limits import free_cluster_links_over_limit
-from .limits import free_cluster_links_over_limit
 
 CLUSTER_PORT_INCR = 10000
 
