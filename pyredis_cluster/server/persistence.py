@@ -417,6 +417,9 @@ class Persistence:
         """flushAppendOnlyFile, then the replies held meanwhile (handleClientsWithPendingWrites)."""
         self.before_sleep_scheduled = False
         self.flush_aof()
+        w = self.writer
+        if w is not None and (w.write_error is not None) != (self.node.disk_error is not None):
+            self._refresh_disk_error()  # MISCONF from the very next write command, as Redis
         held = self.held
         if held:
             self.held = {}
@@ -643,7 +646,7 @@ class Persistence:
         """flushAllDataAndResetRDB: kill an RDB child; with save points, save the (empty) dataset at once
         so that it cannot come back after a restart; then server.dirty++."""
         node = self.node
-        if node.loading:
+        if node.loading or node.loop is None:  # loading an AOF, or a Node object that is not serving
             return
         if self.child_type == CHILD_RDB:
             self._kill_child()

@@ -319,6 +319,70 @@ def test_manifest_naming_a_missing_file_is_refused(cleanup):
     assert "appendonly.aof.1.incr.aof" in srv2.log()
 
 
+def _set_fsize(pid: int, limit) -> None:
+    """The soft RLIMIT_FSIZE of a running node: its AOF writes fail with EFBIG past ``limit`` bytes."""
+    import subprocess
+
+    subprocess.run(["prlimit", "--pid", str(pid), "--fsize=%s:" % limit], check=True, timeout=10)
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="prlimit (util-linux) is not installed")
+def test_aof_write_error_everysec_refuses_writes_then_recovers(cleanup):
+    srv = _start(["--appendonly", "yes", "--appendfsync", "everysec"])
+    cleanup.append(srv)
+    r = redis.Redis(port=srv.port)
+    r.set("before", "1")
+    _set_fsize(srv.pid, os.path.getsize(_incr_file(srv)) + 3000)
+    acked = []
+    with RawClient(srv.port) as c:
+        for i in range(200):
+            reply = c.call("SET", "k:%d" % i, "v" * 100)
+            if reply != b"+OK\r\n":
+                assert reply.startswith(b"-MISCONF Errors writing to the AOF file: File too large"), reply
+                break
+            acked.append(i)
+        else:
+            pytest.fail("writes never failed")
+        assert _info(srv.port)["aof_last_write_status"] == "err"
+        assert c.call("PING").startswith(b"-MISCONF")
+        assert c.call("GET", "before") == b"$1\r\n1\r\n"
+        _set_fsize(srv.pid, "unlimited")
+        wait_until(lambda: _info(srv.port)["aof_last_write_status"] == "ok", 15, what="the write retried")
+        assert c.call("SET", "after", "1") == b"+OK\r\n"
+    assert "AOF write error looks solved, Redis can write again." in srv.log()
+    srv.kill()
+    srv = _restart(srv)
+    cleanup.append(srv)
+    r = redis.Redis(port=srv.port)
+    assert len(acked) > 5 and all(r.get("k:%d" % i) == b"v" * 100 for i in acked)
+    assert r.get("after") == b"1" and r.get("before") == b"1"
+    assert "short read" not in srv.log()
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="prlimit (util-linux) is not installed")
+def test_aof_write_error_with_always_exits_before_answering(cleanup):
+    srv = _start(["--appendonly", "yes", "--appendfsync", "always"])
+    cleanup.append(srv)
+    _set_fsize(srv.pid, os.path.getsize(_incr_file(srv)) + 3000)
+    acked = []
+    with RawClient(srv.port) as c:
+        for i in range(200):
+            try:
+                reply = c.call("SET", "k:%d" % i, "v" * 100)
+            except (ConnectionError, OSError):
+                break
+            assert reply == b"+OK\r\n"
+            acked.append(i)
+    assert srv.proc.wait(10) == 1
+    assert "Can't recover from AOF write error when the AOF fsync policy is 'always'" in srv.log()
+    srv = _restart(srv)
+    cleanup.append(srv)
+    r = redis.Redis(port=srv.port)
+    assert len(acked) > 5 and all(r.get("k:%d" % i) == b"v" * 100 for i in acked)
+    assert r.get("k:%d" % len(acked)) is None  # the write that failed was never acknowledged
+    assert "short read" not in srv.log()  # the partial write was cut off before exiting
+
+
 # -- rewrites ------------------------------------------------------------------------------------------------
 
 
