@@ -69,7 +69,11 @@ def main() -> int:
         print("run %2d/%d: %d tests, %d failed, %.1fs%s" % (i + 1, a.runs, len(results), len(bad), took,
                                                              (" -- " + ", ".join(bad)) if bad else ""), flush=True)
         if bad:
-            print(proc.stdout[-4000:], flush=True)
+            out = proc.stdout
+            i = out.find("= FAILURES =")
+            text = out[i:] if i >= 0 else out[-4000:]
+            # the failure's own lines, without the (long) event log sections
+            print("\n".join(line for line in text.split("\n") if not line[:1].isdigit())[-12000:], flush=True)
     total = len(names) * a.runs
     flaky = sum(failures.values())
     print()

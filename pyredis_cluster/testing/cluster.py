@@ -1014,6 +1014,10 @@ class InProcessCluster(Cluster):
                 nodes.append(node)
             for node in nodes:
                 await node.start()
+            for node in nodes:  # the first clusterCron now rather than in 100 ms: links, replication, state
+                if node.bus is not None:
+                    node.cluster.on_tick(now_ms())
+                    node.bus.flush()
             return nodes
 
         nodes = self._lt.run(start_all)
@@ -1043,6 +1047,44 @@ class InProcessCluster(Cluster):
     def _resume_node(self, ref: NodeRef) -> None:
         self._lt.run(ref.node.faults.thaw)
 
+    def stable(self):
+        """As :meth:`Cluster.stable`, read straight from the nodes' states in their event loop (no
+        sockets, no text to parse: cheap enough to poll every few milliseconds)."""
+        from ..cluster.messages import NODE_FAIL, NODE_HANDSHAKE, NODE_NOADDR, NODE_PFAIL
+
+        alive = [n for n in self.nodes if n.alive and not n.paused]
+
+        def check():
+            if not alive:
+                return False, "no running node"
+            topo = None
+            for n in alive:
+                node = n.node
+                cs = node.cluster
+                if cs.state != 0:
+                    return False, "%r: cluster_state fail" % n
+                mine = {}
+                for m in alive:
+                    cn = cs.nodes.get(m.id)
+                    if cn is None:
+                        return False, "%r does not know %r" % (n, m)
+                    if cn.flags & (NODE_FAIL | NODE_PFAIL | NODE_HANDSHAKE | NODE_NOADDR):
+                        return False, "%r sees %r failing or unknown" % (n, m)
+                    mine[m.id] = (cn.is_master, cn.replicaof.name if cn.replicaof is not None else None,
+                                  bytes(cn.slots))
+                link = node.repl.link
+                if link is not None and not link.connected:
+                    return False, "%r: replication link down" % n
+                if topo is None:
+                    topo = mine
+                    if sum(cs.nodes[i].numslots for i, (is_m, _, _) in mine.items() if is_m) != CLUSTER_SLOTS:
+                        return False, "%r: running masters do not serve every slot" % n
+                elif mine != topo:
+                    return False, "%r and %r disagree on the topology" % (alive[0], n)
+            return True, ""
+
+        return self._lt.run(check)
+
     def run_in_loop(self, fn, *args):
         """Run ``fn(*args)`` in the cluster's event loop (to look at ``NodeRef.node`` objects safely)."""
         return self._lt.run(fn, *args)
@@ -1064,30 +1106,85 @@ class InProcessCluster(Cluster):
 # -- processes: one pyredis-server per node --------------------------------------------------------------------------
 
 
+class _Forked:
+    """A node forked by the launcher (not our child: watched with kill(pid, 0), reaped by the launcher)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("node %d" % self.pid, timeout)
+            time.sleep(0.005)
+        return self.returncode
+
+
 class ProcessCluster(Cluster):
+    """One pyredis-server process per node.  By default the processes are forked by a launcher that
+    imported the server once (:mod:`.launcher`); ``server=[...]`` runs that command line instead
+    (e.g. ``["pyredis-server"]``), each node a fresh interpreter."""
+
     mode = "process"
 
     def __init__(self, *args, server: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.server = server or [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
+        self.server = server
+        self._launcher = None
 
-    def _args(self, ref: NodeRef) -> list:
-        out = list(self.server)
+    def _directive_args(self, ref: NodeRef) -> list:
+        out = []
         for k, v in self._directives(ref).items():
             out += ["--" + k, "" if v == '""' else str(v)]
         return out
 
-    def _start_nodes(self, refs: list, fresh: bool) -> None:
+    def _env(self) -> dict:
         pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = dict(os.environ, PYTHONPATH=pkg_root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        return dict(os.environ, PYTHONPATH=pkg_root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def _launch(self, ref: NodeRef, fresh: bool = False):
+        log = os.path.join(ref.workdir, "stderr.log")
+        if self.server is not None:
+            err = open(log, "ab")
+            try:
+                return subprocess.Popen(list(self.server) + self._directive_args(ref), cwd=ref.workdir,
+                                        stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT, env=self._env())
+            finally:
+                err.close()
+        if self._launcher is None or self._launcher.poll() is not None:
+            err = open(os.path.join(self.root, "launcher.log"), "ab")
+            try:
+                self._launcher = subprocess.Popen([sys.executable, "-m", "pyredis_cluster.testing.launcher"],
+                                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                                  env=self._env(), text=True, bufsize=1)
+            finally:
+                err.close()
+        import json
+
+        self._launcher.stdin.write(json.dumps({"args": self._directive_args(ref), "cwd": ref.workdir,
+                                               "log": log, "fresh": fresh}) + "\n")
+        self._launcher.stdin.flush()
+        line = self._launcher.stdout.readline()
+        if not line:
+            raise RuntimeError("the node launcher died (see %s)" % os.path.join(self.root, "launcher.log"))
+        return _Forked(int(line))
+
+    def _start_nodes(self, refs: list, fresh: bool) -> None:
         for ref in refs:
-            err = open(os.path.join(ref.workdir, "stderr.log"), "ab")
-            ref.proc = subprocess.Popen(self._args(ref), cwd=ref.workdir, stdin=subprocess.DEVNULL,
-                                        stdout=err, stderr=subprocess.STDOUT, env=env)
-            err.close()
+            ref.proc = self._launch(ref, fresh)
             ref.alive = True
             ref.paused = False
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         for ref in refs:
             while True:
                 if ref.proc.poll() is not None:
@@ -1159,6 +1256,13 @@ class ProcessCluster(Cluster):
                 except subprocess.TimeoutExpired:
                     pass
             n.alive = False
+        if self._launcher is not None:
+            try:
+                self._launcher.stdin.close()
+                self._launcher.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self._launcher.kill()
+            self._launcher.stdout.close()
 
 
 # -- the entry point -----------------------------------------------------------------------------------------------------

@@ -189,6 +189,7 @@ def test_failover_mid_pipeline(redis_cluster):
     t.start()
     t.join(0.2)  # (the pipeline is sent; the victim's share waits, unread)
     c.failover(heir, force=True)  # the replica takes over while the pipeline waits
+    c.wait_stable()  # ... and the other (running) nodes know it: the retry will find it
     c.kill(victim)  # the pipeline's connection to the old master drops
     t.join(60)
     assert result["r"] == [True] * n
@@ -209,6 +210,7 @@ async def test_failover_mid_pipeline_asyncio(redis_cluster):
         task = asyncio.ensure_future(pipe.execute())
         await asyncio.sleep(0.2)  # the pipeline is sent; the victim's share waits, unread
         await asyncio.to_thread(c.failover, heir, True)
+        await asyncio.to_thread(c.wait_stable)
         await asyncio.to_thread(c.kill, victim)
         assert await asyncio.wait_for(task, 60) == [True] * n
         assert await rc.get("pipe:0") == b"0"
@@ -229,6 +231,7 @@ def test_partition_heals(redis_cluster):
     r = c.replicas_of(m)[0]
     c.partition([m])  # m can no longer talk to any other node (clients still reach it)
     c.wait_for(lambda: c.role(r) == "master", 30, what="the replica elected by the majority")
+    c.wait_for(lambda: c.slot_owner(12000) is r, 30)  # as the other nodes (the client's seeds) see it
     rc.set(k2, "during")  # m answers CLUSTERDOWN (minority): the client finds the new master
     c.heal()
     c.wait_stable(30)
@@ -251,6 +254,7 @@ async def test_partition_heals_asyncio(redis_cluster):
         r = c.replicas_of(m)[0]
         c.partition([m])
         await asyncio.to_thread(c.wait_for, lambda: c.role(r) == "master", 30)
+        await asyncio.to_thread(c.wait_for, lambda: c.slot_owner(12000) is r, 30)
         await rc.set(k2, "during")
         c.heal()
         await asyncio.to_thread(c.wait_stable, 30)
