@@ -136,6 +136,7 @@ class Client(asyncio.Protocol):
             self.closing = True
             return
         if node.protected_mode_refuses(peer):
+            node.stats.rejected_connections += 1
             transport.write(error_bytes(PROTECTED_MODE_MESSAGE))
             transport.close()
             self.closing = True
@@ -499,7 +500,7 @@ PROTECTED_MODE_MESSAGE = (
     "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
     "you can just disable the protected mode by editing the Redis configuration file, and setting the protected "
     "mode option to 'no', and then restarting the server. 3) If you started the server manually just for "
-    "testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the "
+    "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the "
     "default user. NOTE: You only need to do one of the above things in order for the server to start "
     "accepting connections from the outside."
 )

@@ -32,6 +32,10 @@ class Renames:
         name = argv[0].lower() if isinstance(argv[0], bytes) else argv[0]
         old = self.new_to_old.get(name)
         if old is not None:
+            cmd = table.COMMANDS.get(old)
+            if cmd is not None and cmd.subcommands and len(argv) >= 2 and isinstance(argv[1], bytes) and \
+                    argv[1].lower() not in cmd.subcommands:
+                raise CommandError(errors.unknown_subcommand(argv[0], argv[1]))  # "Try <NEW NAME> HELP."
             return [old] + argv[1:]
         if name in self.removed:
             raise CommandError(errors.unknown_command(argv))
