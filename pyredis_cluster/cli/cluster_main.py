@@ -30,7 +30,8 @@ import and backup, host:port may be any working node of the cluster."""
 EPILOG = """\
 exit codes: 0 success, 1 failure (or problems found by check/fix), 2 wrong usage.
 Options are also accepted with redis-cli's names: --cluster-replicas, --cluster-yes, --cluster-from ...
-See the cluster think in a browser: pyredis-cluster dashboard [host:port] [--port 8080] [--replay FILE].
+See the cluster think in a browser: pyredis-cluster dashboard [host:port] [--port 8080] [--replay FILE];
+on a terminal: pyredis-cluster events host:port [--all] [--kind k1,k2].
 """
 
 
@@ -274,6 +275,10 @@ def main(argv=None) -> int:
         from .dashboard import main as dashboard_main
 
         return dashboard_main(args[1:])
+    if args and args[0] == "events":  # the nodes' event logs (PYREDIS EVENTS): cli/dashboard.py
+        from .dashboard import events_main
+
+        return events_main(args[1:])
     parser = build_parser()
     if not args or args[0] in ("-h", "--help", "help"):
         parser.print_help()

@@ -437,6 +437,72 @@ async def serve(source, host: str, port: int, actions: bool, ready=None) -> None
         await runner.cleanup()
 
 
+# -- pyredis-cluster events: the event logs on a terminal ----------------------------------------------------
+
+def events_main(argv=None) -> int:
+    """``pyredis-cluster events host:port [--all] [-n N] [--kind k1,k2]``: a node's event log (PYREDIS EVENTS),
+    or with ``--all`` every node's, merged in time order; node ids are shown as ports."""
+    p = argparse.ArgumentParser(prog="pyredis-cluster events",
+                                description="Print the cluster event log of a node of ours (PYREDIS EVENTS), or "
+                                            "of every node of its cluster (--all), oldest first.")
+    p.add_argument("address", metavar="host:port")
+    p.add_argument("--all", action="store_true", help="every node of the cluster, merged by time")
+    p.add_argument("-n", "--count", type=int, default=EVENTS_PER_POLL, help="last N events per node")
+    p.add_argument("--kind", default="", help="only these kinds, comma separated (e.g. pfail,fail,promoted)")
+    p.add_argument("-a", "--pass", dest="password")
+    p.add_argument("--user")
+    a = p.parse_args(argv)
+    host, _, port = a.address.rpartition(":")
+    if not port.isdigit():
+        sys.stderr.write("[ERR] expected host:port, got %r\n" % a.address)
+        return 2
+    kinds = set(k for k in a.kind.split(",") if k)
+
+    async def fetch():
+        seed = NodeConn(host or "127.0.0.1", int(port), a.user, a.password, 5.0)
+        try:
+            (nodes,) = await seed.pipeline([["CLUSTER", "NODES"]])
+        finally:
+            seed.close()
+        if _is_error(nodes):
+            raise ValueError(str(nodes))
+        from .dashboard_model import parse_cluster_nodes
+
+        lines = [ln for ln in parse_cluster_nodes(_text(nodes)) if ln["port"]]
+        ports = {ln["id"]: str(ln["port"]) for ln in lines}
+        targets = lines if a.all else [ln for ln in lines if "myself" in ln["flags"]]
+        out = []
+        for ln in targets:
+            c = NodeConn(ln["ip"] or host or "127.0.0.1", ln["port"], a.user, a.password, 2.0)
+            try:
+                (evs,) = await c.pipeline([["PYREDIS", "EVENTS", a.count]])
+            except (OSError, ConnectionError, asyncio.TimeoutError):
+                sys.stderr.write("# %s:%d does not answer\n" % (ln["ip"], ln["port"]))
+                continue
+            finally:
+                c.close()
+            if _is_error(evs):
+                sys.stderr.write("# %s:%d keeps no event log (%s)\n" % (ln["ip"], ln["port"], evs))
+                continue
+            for e in evs:
+                out.append((int(e[0]), str(ln["port"]), _text(e[1]), _text(e[3])))
+        return sorted(out), ports
+
+    try:
+        evs, ports = asyncio.run(fetch())
+    except (OSError, ConnectionError, asyncio.TimeoutError, ValueError) as e:
+        sys.stderr.write("[ERR] %s: %s\n" % (a.address, e))
+        return 1
+    for t, who, kind, text in evs:
+        if kinds and kind not in kinds:
+            continue
+        for nid, p_ in ports.items():
+            text = text.replace(nid, ":" + p_)
+        sys.stdout.write("%s.%03d :%s %-18s %s\n" % (time.strftime("%H:%M:%S", time.localtime(t / 1000)), t % 1000,
+                                                      who, kind, text))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pyredis-cluster dashboard",
                                 description="A live web dashboard of a cluster (ours, redis-server, or mixed), "

@@ -198,6 +198,23 @@ def manual_failover(seed: int = 7, node_timeout: int = 2000) -> Recorder:
     return rec
 
 
+def event_log_text(rec: Recorder) -> str:
+    """The scenario's events, one line each: ``+seconds port kind reason`` (node ids as ports), and the
+    chapter marks as ``== mark`` lines."""
+    data = rec.data()
+    ports = {n["id"]: n["addr"].rpartition(":")[2] for n in data["nodes"]}
+    t0 = data["frames"][0]["t"] if data["frames"] else 0
+    out = []
+    for fr in data["frames"]:
+        if fr["mark"]:
+            out.append("== %s" % fr["mark"])
+        for t, i, kind, node, text in fr["events"]:
+            for nid, port in ports.items():
+                text = text.replace(nid, port)
+            out.append("+%.3f %s %s %s" % ((t - t0) / 1000, ports[data["nodes"][i]["id"]], kind, text))
+    return "\n".join(out)
+
+
 SCENARIOS = {"failover": failover, "lose-majority": lose_majority, "partition": partition,
              "manual-failover": manual_failover}
 
@@ -213,9 +230,11 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--node-timeout", type=int, default=2000, metavar="MS")
     p.add_argument("-o", "--output", default="-", help="the file to write (default: standard output)")
+    p.add_argument("--events", action="store_true",
+                   help="write the event log as text instead (time from the start, node port, kind, reason)")
     a = p.parse_args(argv)
     rec = record(a.scenario, a.seed, a.node_timeout)
-    text = rec.dumps()
+    text = event_log_text(rec) if a.events else rec.dumps()
     if a.output == "-":
         sys.stdout.write(text + "\n")
     else:
