@@ -173,10 +173,8 @@ class ReplicaLink:
         self.sync_in_progress = False
 
     async def _stream(self, reader) -> None:
-        from ..server.connection import Client
-
         node = self.node
-        mc = Client(node)
+        mc = node.new_pseudo_client()  # a Client without a socket (the shell above us makes it)
         mc.is_master = True
         mc.authenticated = True
         mc.addr = "%s:%d" % (self.host, self.port)

@@ -219,6 +219,10 @@ class Node:
 
     client_gone_hooks: list = []
 
+    def new_pseudo_client(self):
+        """A client with no connection: it runs a replication stream or an AOF (its replies are dropped)."""
+        return Client(self)
+
     def refresh_clients(self) -> None:
         """After a role change: every client re-checks whether it must take the slow path."""
         self._refresh_slow()
