@@ -109,3 +109,23 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
     if n is not me:
         return "MOVED %d %s:%d" % (slot, endpoint(cs, n), n.port)
     return None
+
+
+def blocked_redirect(cs, keys, client) -> str | None:
+    """clusterRedirectBlockedClientIfNeeded: the error that releases a client blocked on ``keys``
+    (BLPOP ...) once the cluster is down or their slot is served elsewhere, or None to keep it waiting."""
+    if cs.state != CLUSTER_OK:
+        return DOWN_STATE
+    if not keys:
+        return None
+    slot = key_hash_slot(keys[0])  # all the keys of a blocking command are in one slot
+    node = cs.slots[slot]
+    me = cs.myself
+    last = getattr(client, "last_cmd_obj", None)
+    if client.readonly and not (last is not None and last.is_write) and me.is_replica and me.replicaof is node:
+        node = me
+    if node is not me and slot not in cs.importing_slots_from:
+        if node is None:
+            return DOWN_UNBOUND
+        return "MOVED %d %s:%d" % (slot, endpoint(cs, node), node.port)
+    return None

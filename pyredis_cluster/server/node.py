@@ -422,6 +422,11 @@ class Node:
                     self.log.verbose("Closing idle client")
                     c.close()
         self.persistence.cron()  # children done, save points, AOF rewrites and write retries
+        if self.cluster is not None and self.blocking.waiting:
+            # clients blocked on keys whose slot moved away, or with the cluster down, are released
+            from ..cluster.router import blocked_redirect
+
+            self.blocking.redirect_blocked(lambda c, st: blocked_redirect(self.cluster, st.keys, c))
         if self.cron_loops % max(1, self.config["hz"]) == 0:
             self.repl.cron()  # replicationCron, once a second
         for hook in self.cron_hooks:
