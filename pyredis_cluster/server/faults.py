@@ -224,16 +224,17 @@ class Faults:
                 c.update_slow()
 
     def resolve(self, argv: list):
-        """table.resolve, plus the PYREDIS command when admin commands are enabled."""
+        """What the connection resolves commands with (commands/events.py ``resolve``), plus the PYREDIS
+        command family when the admin commands are enabled."""
         if self.admin and argv and type(argv[0]) is bytes and argv[0].lower() == b"pyredis":
             from ..commands.pyredis import PYREDIS
 
             if len(argv) < 2:
                 raise errors.CommandError(errors.wrong_arity("pyredis"))
             return PYREDIS
-        from ..commands import table
+        from ..commands import events
 
-        return table.resolve(argv)
+        return events.resolve(self.node, argv)  # (PYREDIS EVENTS may answer without the admin commands)
 
     # -- bus -------------------------------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ class Faults:
             if r.empty():
                 del self.rules[p]
             self._event("bus with %s: %s" % (p, r.describe() or "healed"), p if p != ANY else "")
-        self.bus = bool(self.rules)
+        self._update_bus()
 
     def heal_bus(self, peers=None) -> None:
         if peers is None:
@@ -274,22 +275,26 @@ class Faults:
             for p in peers:
                 if self.rules.pop(p, None) is not None:
                     self._event("bus faults with %s healed" % p, p if p != ANY else "")
-        self.bus = bool(self.rules)
+        self._update_bus()
+
+    def _update_bus(self) -> None:
+        # bus.py calls hold_out/hold_in while a rule exists or delayed messages still wait (so that
+        # what is sent after a heal queues behind them: TCP never reorders)
+        self.bus = bool(self.rules or self._outq or self._inq)
 
     def hold_out(self, link, data: bytes) -> bool:
         """Called by ClusterBus._send: True if the message was dropped or delayed here."""
         node = link.node
         r = self._rule(node.name if node is not None else None)
-        if r is None:
-            return False
-        if r.drop_out:
+        if r is not None and r.drop_out:
             self.dropped_out += 1
             return True
-        if r.delay_out or link in self._outq:
+        delay = r.delay_out if r is not None else 0
+        if delay or link in self._outq:
             q = self._outq.get(link)
             if q is None:
                 q = self._outq[link] = deque()
-            q.append((now_ms() + r.delay_out, data))
+            q.append((now_ms() + delay, data))
             self.delayed += 1
             self._arm("out", link)
             return True
@@ -298,16 +303,15 @@ class Faults:
     def hold_in(self, link, msg) -> bool:
         """Called by BusProtocol.data_received for each message: True if dropped or delayed here."""
         r = self._rule(msg.header.sender)
-        if r is None:
-            return False
-        if r.drop_in:
+        if r is not None and r.drop_in:
             self.dropped_in += 1
             return True
-        if r.delay_in or link in self._inq:
+        delay = r.delay_in if r is not None else 0
+        if delay or link in self._inq:
             q = self._inq.get(link)
             if q is None:
                 q = self._inq[link] = deque()
-            q.append((now_ms() + r.delay_in, msg))
+            q.append((now_ms() + delay, msg))
             self.delayed += 1
             self._arm("in", link)
             return True
@@ -352,6 +356,7 @@ class Faults:
             self._arm(kind, link)
         else:
             queues.pop(link, None)
+            self._update_bus()
         if kind == "in":
             bus.wake()
 
