@@ -150,7 +150,7 @@ class ClusterManager:
     def check_reply(self, node: ManagedNode, reply, quiet: bool = False) -> bool:
         """clusterManagerCheckRedisReply: False (and the error printed unless quiet) on an error reply."""
         if isinstance(reply, ReplyError):
-            if not quiet and not reply.io:
+            if not quiet:
                 self.print_reply_error(node, reply)
             return False
         return True
