@@ -229,7 +229,7 @@ class Unknown:
 def _name(s: str | None) -> bytes:
     if not s:
         return _NULL_NAME
-    b = s.encode()
+    b = s.encode("latin-1", "replace")  # (names are decoded as latin-1: any 40 bytes round-trip)
     if len(b) != NODE_NAME_LEN:
         raise MessageError("node name must be 40 characters: %r" % s)
     return b

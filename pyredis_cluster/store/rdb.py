@@ -567,6 +567,8 @@ def lzf_decompress(data: bytes, expected: int) -> bytes:
             ln = ctrl + 1
             if i + ln > n:
                 raise RDBError("invalid LZF data")
+            if len(out) + ln > expected:  # E2BIG, as liblzf: never more than the announced length
+                raise RDBError("LZF length mismatch")
             out += data[i:i + ln]
             i += ln
         else:
@@ -582,6 +584,8 @@ def lzf_decompress(data: bytes, expected: int) -> bytes:
             i += 1
             if ref < 0:
                 raise RDBError("invalid LZF back reference")
+            if len(out) + ln + 2 > expected:  # E2BIG: a small payload must not expand without bound
+                raise RDBError("LZF length mismatch")
             for _ in range(ln + 2):
                 out.append(out[ref])
                 ref += 1
@@ -724,9 +728,13 @@ def zipmap_pairs(blob: bytes) -> list:
         if blob[p] == 0xFF:
             return out
         klen = zlen()
+        if klen is None:
+            raise RDBError("invalid zipmap length")
         key = bytes(blob[p:p + klen])
         p += klen
         vlen = zlen()
+        if vlen is None:
+            raise RDBError("invalid zipmap length")
         free = blob[p]
         p += 1
         val = bytes(blob[p:p + vlen])
