@@ -128,24 +128,15 @@ def acl_whoami(c, argv):
 
 @command("acl|cat")
 def acl_cat(c, argv):
-    from ..server.acl import CATEGORIES, commands
-
     if len(argv) > 3:
         raise _sub_error(argv[1])
+    acl = c.node.acl
     if len(argv) == 2:
-        return [cat.encode() for cat in CATEGORIES]
-    cat = _text(argv[2]).lower()
-    cs = commands()
-    if cat not in cs.members:
+        return [cat.encode() for cat in acl.categories]
+    names = acl.category_commands(_text(argv[2]).lower())
+    if names is None:
         raise CommandError("ERR Unknown category '%s'" % _text(argv[2][:128]))
-    out = []
-    for top in cs.ordered:  # Redis walks its command table (hash order); we go alphabetically
-        if cat in top.cats:
-            out.append(top.name.encode())
-        for sub in sorted(top.subs.values(), key=lambda s: s.name):
-            if cat in sub.cats:
-                out.append(sub.name.encode())
-    return out
+    return [n.encode() for n in names]
 
 
 @command("acl|genpass")
@@ -177,14 +168,12 @@ def acl_log(c, argv):
         count = _long(argv[2])
         if count < 0:
             count = 0
-    from ..server.acl import REASONS
-
     now = int(time.time() * 1000)
     out = []
     for le in acl.log[:count]:
         out.append(Map([
             (b"count", le.count),
-            (b"reason", REASONS.get(le.reason, "unknown").encode()),
+            (b"reason", acl.reason_name(le.reason).encode()),
             (b"context", le.context.encode()),
             (b"object", le.object),
             (b"username", le.username),
@@ -196,8 +185,6 @@ def acl_log(c, argv):
 
 @command("acl|dryrun")
 def acl_dryrun(c, argv):
-    from ..server.acl import ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_OK
-
     acl = c.node.acl
     u = acl.users.get(argv[2])
     if u is None:
@@ -211,14 +198,8 @@ def acl_dryrun(c, argv):
     n = len(args)
     if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
         raise CommandError("ERR wrong number of arguments for '%s' command" % cmd.name)
-    r, idx = acl.check_user(u, cmd, args)
-    if r == ACL_OK:
-        return OK
-    if r == ACL_DENIED_CMD:
-        return ("This user has no permissions to run the '%s' command" % cmd.name).encode()
-    if r == ACL_DENIED_KEY:
-        return b"This user has no permissions to access the '" + args[idx] + b"' key"
-    return b"This user has no permissions to access the '" + args[idx] + b"' channel"
+    denied = acl.dryrun(u, cmd, args)
+    return OK if denied is None else denied
 
 
 @command("acl|load")

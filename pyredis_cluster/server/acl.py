@@ -984,6 +984,41 @@ class Acl:
         c.user = "default"
         c.authenticated = self.default_user.nopass and self.default_user.enabled
 
+    # -- what ACL CAT / LOG / DRYRUN show ---------------------------------------------------------------
+
+    categories = CATEGORIES
+
+    @staticmethod
+    def category_commands(cat: str):
+        """ACL CAT <category>: the full names in it, or None for an unknown category.  (Redis walks its
+        command hash table; we go alphabetically.)"""
+        cs = commands()
+        if cat not in cs.members:
+            return None
+        out = []
+        for top in cs.ordered:
+            if cat in top.cats:
+                out.append(top.name)
+            for sub in sorted(top.subs.values(), key=lambda s: s.name):
+                if cat in sub.cats:
+                    out.append(sub.name)
+        return out
+
+    @staticmethod
+    def reason_name(reason: int) -> str:
+        return REASONS.get(reason, "unknown")
+
+    def dryrun(self, u: User, cmd, argv):
+        """ACL DRYRUN: None if allowed, else the (bulk) explanation."""
+        r, idx = self.check_user(u, cmd, argv)
+        if r == ACL_OK:
+            return None
+        if r == ACL_DENIED_CMD:
+            return ("This user has no permissions to run the '%s' command" % cmd.name).encode()
+        if r == ACL_DENIED_KEY:
+            return b"This user has no permissions to access the '" + argv[idx] + b"' key"
+        return b"This user has no permissions to access the '" + argv[idx] + b"' channel"
+
     # -- permission checks -------------------------------------------------------------------------
 
     def check_user(self, u: User, cmd, argv):
