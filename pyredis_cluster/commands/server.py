@@ -44,35 +44,30 @@ def hello(c, argv):
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     ver = None
     if len(argv) >= 2:
-        try:
-            ver = int(argv[1])
-        except ValueError:
-            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        from ..protocol.request import strict_int
+
+        ver = strict_int(argv[1])  # getLongLongFromObjectOrReply: string2ll, no "+3" nor " 3"
+        if ver is None:
+            raise CommandError("ERR Protocol version is not an integer or out of range")
         if ver < 2 or ver > 3:
             raise CommandError(errors.NOPROTO)
     i = 2
-    auth = None
-    name = None
-    while i < len(argv):
+    while i < len(argv):  # each option takes effect as it is read, as in Redis (AUTH before a later error)
         opt = argv[i].lower()
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
-            auth = (argv[i + 1], argv[i + 2])
+            _authenticate(c, argv[i + 1], argv[i + 2], argv[0])
             i += 3
         elif opt == b"setname" and more >= 1:
-            name = argv[i + 1]
+            _check_client_name(argv[i + 1])
+            c.name = argv[i + 1]
             i += 2
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % argv[i].decode("latin-1"))
-    if auth is not None:
-        _authenticate(c, auth[0], auth[1], argv[0])
     if not c.authenticated:
         raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
                            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                            "select the RESP protocol version at the same time")
-    if name is not None:
-        _check_client_name(name)
-        c.name = name
     if ver is not None:
         c.resp3 = ver == 3
     c.update_slow()

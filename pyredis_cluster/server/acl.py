@@ -984,6 +984,10 @@ class Acl:
         c.user = "default"
         c.authenticated = self.default_user.nopass and self.default_user.enabled
 
+    def get_user(self, name: bytes):
+        """ACLGetUserByName."""
+        return self.users.get(name)
+
     # -- what ACL CAT / LOG / DRYRUN show ---------------------------------------------------------------
 
     categories = CATEGORIES

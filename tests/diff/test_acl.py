@@ -348,6 +348,13 @@ def test_auth_and_hello(acl):
         ("ACL", "SETUSER", "alice", "on", "<pw", ">pw2"), ("AUTH", "alice", "pw"), ("AUTH", "alice", "pw2"),
         ("ACL", "SETUSER", "alice", "nopass"), ("AUTH", "alice", ""), ("ACL", "WHOAMI"),
         ("AUTH", "default", ""),
+        ("ACL", "SETUSER", "alice", "on", "resetpass", ">pw"),
+        ("HELLO", "2", "AUTH", "alice", "pw", "BADOPT"), ("ACL", "WHOAMI"),  # authenticated before the error
+        ("HELLO", "2", "SETNAME", "n1", "AUTH", "alice", "bad"), ("CLIENT", "GETNAME"),
+        ("HELLO", "2", "SETNAME", "bad name", "AUTH", "default", "x"), ("ACL", "WHOAMI"),
+        ("HELLO", "+3"), ("HELLO", " 3"), ("HELLO", "3 "), ("HELLO", "2", "AUTH", "default", "x", "SETNAME"),
+        ("CLIENT", "KILL", "USER", "nosuch"), ("CLIENT", "KILL", "USER", "alice", "SKIPME", "yes"),
+        ("AUTH", "default", ""),
     )
 
 
@@ -571,7 +578,7 @@ def _startup(kind: str, conf: str, extra=()):
     p = subprocess.Popen(exe + [path] + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir,
                          env=env)
     try:
-        out, _ = p.communicate(timeout=3)
+        out, _ = p.communicate(timeout=30)  # (each case must make the server exit)
         return p.returncode, out.decode("latin-1")
     except subprocess.TimeoutExpired:
         p.kill()
