@@ -628,11 +628,11 @@ def test_replica_aof_records_the_masters_stream(cleanup):
     rr.replicaof("127.0.0.1", master.port)
     wait_until(lambda: rr.get("before-sync") == b"1", 30, what="the full sync")
     wait_until(lambda: _info(replica.port)["aof_rewrite_in_progress"] == "0"
-               and _info(replica.port)["aof_rewrites"] == "1", 30, what="the AOF restarted after the sync")
+               and int(_info(replica.port)["aof_rewrites"]) >= 1, 30, what="the AOF restarted after the sync")
     for i in range(50):
         rm.set("k%d" % i, i)
     rm.expire("k1", 1000)
-    wait_until(lambda: rr.get("k49") == b"49", 30, what="the stream")
+    wait_until(lambda: rr.get("k49") == b"49" and rr.ttl("k1") > 0, 30, what="the stream")
     replica.kill()
     replica = _restart(replica, ["--appendonly", "yes"])
     cleanup.append(replica)
