@@ -102,7 +102,7 @@ function layout(snap) {
     const cx = colW * (i + 0.5);
     for (const [row, y] of [[g.top, 115], [g.bottom, 315]]) {
       const step = Math.min(96, colW / Math.max(1, row.length));
-      row.forEach((n, k) => { pos[n.id] = { x: cx + (k - (row.length - 1) / 2) * step, y }; });
+      row.forEach((n, k) => { pos[n.id] = { x: cx + (k - (row.length - 1) / 2) * step, y, top: row === g.top }; });
     }
   });
   return pos;
@@ -161,7 +161,7 @@ function renderGraph(snap) {
     sub.push("cfg " + n.config_epoch + (n.current_epoch !== null && n.current_epoch !== undefined ? " · cur " + n.current_epoch : ""));
     if (n.role === "master") sub.push(n.slots + " slots");
     if (n.ops !== null && n.ops !== undefined) sub.push(fmtNum(n.ops) + " ops/s");
-    el("text", { x: p.x, y: p.y + 43, class: "sub" }, g, sub.join(" · "));
+    el("text", { x: p.x, y: p.top ? p.y - 38 : p.y + 45, class: "sub" }, g, sub.join(" · "));  // clear of the arrows
     const title = el("title", {}, g);
     title.textContent = n.addr + " " + n.id + "\n" + n.role + (n.master ? " of " + n.master : "") +
       "\nseen FAIL by " + n.seen_fail + ", PFAIL by " + n.seen_pfail + " of " + n.observers + " nodes";
