@@ -18,7 +18,11 @@ from pyredis_cluster.store.types import HashValue, ListValue, SetValue
 
 
 def make_client(cluster=False):
-    node = Node(Config.from_args(["--cluster-enabled", "yes"] if cluster else []))
+    import tempfile
+
+    # each in-process node gets its own dir: its nodes.conf (and the lock on it) must not be shared
+    args = ["--cluster-enabled", "yes", "--dir", tempfile.mkdtemp(prefix="pyredis-unit-")] if cluster else []
+    node = Node(Config.from_args(args))
     return SimpleNamespace(node=node, db=node.dbs[0], is_master=False)
 
 
