@@ -655,3 +655,27 @@ def test_config_rewrite_users():
             srv.stop()
             shutil.rmtree(workdir, ignore_errors=True)
     assert outs[0] == outs[1]
+
+
+def test_denials_in_commandstats_and_errorstats(acl):
+    """NOPERM and WRONGPASS count as Redis counts them: errorstats, rejected / failed calls."""
+    acl.run(("CONFIG", "RESETSTAT"),
+            ("ACL", "SETUSER", "st", "on", "nopass", "~a*", "+get", "+set", "+multi", "+exec"),
+            ("AUTH", "st", "x"), ("GET", "b"), ("SET", "a", "1"), ("PING",), ("HSET", "a", "b", "c"),
+            ("MULTI",), ("GET", "zz"), ("EXEC",), ("AUTH", "nosuch", "x"), ("AUTH", "default", "x"))
+
+    def stats(reply: bytes):
+        text = parse(reply).decode()
+        out = {}
+        for line in text.split("\r\n"):
+            if line.startswith(("cmdstat_", "errorstat_")):
+                k, v = line.split(":", 1)
+                out[k] = {kv.split("=")[0]: kv.split("=")[1] for kv in v.split(",")
+                          if not kv.startswith(("usec", "usec_per_call"))}
+        return out
+    mine, real = acl.both("INFO", "commandstats")
+    m, r = stats(mine), stats(real)
+    m.pop("cmdstat_info", None), r.pop("cmdstat_info", None)
+    assert m == r
+    mine, real = acl.both("INFO", "errorstats")
+    assert stats(mine) == stats(real)
