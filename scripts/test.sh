@@ -20,4 +20,5 @@ fi
 # Debian starts a redis-server service on 6379 when installed; the tests never use it.
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 python3 -c 'import playwright' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check playwright
-exec python3 -m pytest -q -p no:cacheprovider "$@"
+# Two workers (one per core); each test file stays on one worker, so module-scoped clusters are shared.
+exec python3 -m pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"

@@ -55,6 +55,24 @@ def compare_layout(mine: bytes, real: bytes, args):
 
 
 @pytest.fixture(scope="module")
+def ours():
+    """This module's own server: INFO statistics must not carry other modules' history (replicas,
+    databases) -- the session-wide one is shared with them, and under xdist in any order."""
+    srv = start_server("ours")
+    yield srv
+    srv.stop()
+    shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def theirs():
+    srv = start_server("redis")
+    yield srv
+    srv.stop()
+    shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
 def debug_pair():
     """A fresh pair of servers with DEBUG enabled and no history (for exact statistics)."""
     a = start_server("ours", args=["--enable-debug-command", "yes"])

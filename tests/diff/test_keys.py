@@ -560,10 +560,12 @@ def test_object_freq_with_lfu_policy(diff, restore_memory_config):
     assert _int(m) in (6, 7) and _int(r) in (6, 7)  # ... and the overwrite keeps the counter
     diff.run(("OBJECT", "IDLETIME", "k"), ("OBJECT", "FREQ", "missing"),
              ("CONFIG", "SET", "maxmemory-policy", "volatile-lfu"), ("COPY", "k", "k2"), ("OBJECT", "FREQ", "k2"))
-    for _ in range(50):
+    for _ in range(120):
         diff.both("GET", "k")
     m, r = diff.both("OBJECT", "FREQ", "k")
-    assert 7 <= _int(m) <= 12 and 7 <= _int(r) <= 12  # logarithmic: 50 hits give about 8-10
+    # logarithmic and random: 120 hits give about 9-10; staying at 6 has a probability of 1e-5 (50 hits
+    # left it there about once in a hundred runs)
+    assert 7 <= _int(m) <= 13 and 7 <= _int(r) <= 13
     diff.run(("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"), ("OBJECT", "FREQ", "k"))
 
 
