@@ -306,12 +306,17 @@ def test_slot_closed_on_source_and_target_only(cluster, workload):
             if not keys:
                 break
             assert s.call("MIGRATE", "127.0.0.1", dst.port, "", 0, 5000, "KEYS", *keys) == b"+OK\r\n"
-        epoch_before = next(e["epoch"] for e in cluster_nodes(dst.port) if "myself" in e["flags"])
+        view = cluster_nodes(dst.port)
+        epoch_before = next(e["epoch"] for e in view if "myself" in e["flags"])
+        max_before = max(e["epoch"] for e in view)
         assert d.call("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"+OK\r\n"
         assert s.call("CLUSTER", "SETSLOT", slot, "NODE", dst_id) == b"+OK\r\n"
     me = next(e for e in cluster_nodes(dst.port) if "myself" in e["flags"])
     max_epoch = max(e["epoch"] for e in cluster_nodes(dst.port))
-    assert me["epoch"] == max_epoch and me["epoch"] > epoch_before  # "configEpoch updated after importing slot"
+    # "configEpoch updated after importing slot" -- unless it already was the greatest (then Redis keeps
+    # it: clusterBumpConfigEpochWithoutConsensus answers STILL), e.g. after an earlier import in this module
+    assert me["epoch"] == max_epoch
+    assert me["epoch"] > epoch_before or epoch_before == max_before
 
     def learnt():
         for n in others:
