@@ -42,6 +42,9 @@ def cluster():
         assert len(replicas) == 3
         for r in replicas:
             wait_until(lambda r=r: replica_synced(r), timeout=20, what="replica %d synced" % r.port)
+        # every node must know the roles (a replica announces itself with its next heartbeat)
+        wait_until(lambda: all(sum("slave" in e["flags"] for e in cluster_nodes(n.port)) == 3 for n in nodes),
+                   timeout=20, what="every node knows the three replicas")
         yield nodes, ids
     finally:
         for n in nodes:
