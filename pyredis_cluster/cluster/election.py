@@ -18,7 +18,7 @@ freshest data win almost always, which bounds the writes lost in a failover.
 
 from __future__ import annotations
 
-from .messages import MFLAG_FORCEACK, PONG, FailoverAuthRequest, MfStart
+from .messages import MFLAG_FORCEACK, FailoverAuthRequest, MfStart
 
 CLUSTER_MF_TIMEOUT = 5000
 CLUSTER_SLAVE_MIGRATION_DELAY = 5000
@@ -294,5 +294,3 @@ class FailoverHooks:
                     and cs.config.allow_replica_migration):
                 handle_replica_migration(cs, max_replicas, now)
 
-
-_unused = PONG

@@ -27,8 +27,8 @@ from . import election, epochs, failure, gossip, ownership, state_eval
 from .actions import CloseLink, Connect, Event, SaveConfig, Send
 from .messages import (FAILOVER_AUTH_ACK, FAILOVER_AUTH_REQUEST, MEET, MFLAG_PAUSED, MFSTART, NODE_FAIL,
                        NODE_HANDSHAKE, NODE_MASTER, NODE_MEET, NODE_MIGRATE_TO, NODE_MYSELF, NODE_NOADDR,
-                       NODE_NOFAILOVER, NODE_PFAIL, NODE_SLAVE, PING, PONG, TYPE_COUNT, Fail, FailoverAuthAck,
-                       Header, Meet, MfStart, Ping, PingExt, Pong, Publish, Update)
+                       NODE_NOFAILOVER, NODE_PFAIL, NODE_SLAVE, PING, PONG, TYPE_COUNT, Fail, Header, Meet,
+                       Ping, PingExt, Pong, Publish, Update)
 from .nodes import ClusterNode, Link, random_node_name
 from .slots import CLUSTER_SLOTS
 
@@ -246,9 +246,6 @@ class ClusterState:
             return
         self.outbox.append(CloseLink(link))
         self.on_link_closed(link, now)
-        # a link closed on purpose never counts as a failed connect
-        if link.node is not None and link.node.link is None and not link.connected:
-            pass
 
     def send(self, link: Link | None, msg) -> None:
         """clusterSendMessage."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from .. import errors
 from ..cluster import epochs, failure, nodes_conf
-from ..cluster.messages import NODE_FAIL, NODE_HANDSHAKE, NODE_MYSELF, NODE_NOADDR
-from ..cluster.nodes import slot_ranges, verify_node_name
+from ..cluster.messages import NODE_FAIL
+from ..cluster.nodes import slot_ranges
 from ..cluster.router import endpoint
 from ..cluster.slots import CLUSTER_SLOTS, key_hash_slot
 from ..cluster.state import CLUSTER_OK, TODO_FSYNC_CONFIG, TODO_SAVE_CONFIG, TODO_UPDATE_STATE
 from ..errors import CommandError
-from ..protocol.reply import OK, Map, Raw, Status, Verbatim
+from ..protocol.reply import OK, Map, Status, Verbatim
 from ..store.keyspace import now_ms
 from .table import command
 
@@ -681,5 +681,3 @@ def readwrite(c, argv):
     c.readonly = False
     return OK
 
-
-_unused = (NODE_HANDSHAKE, NODE_MYSELF, NODE_NOADDR, verify_node_name, Raw)

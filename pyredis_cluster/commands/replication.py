@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from .. import errors
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Raw
@@ -134,5 +132,3 @@ def role(c, argv):
              "connected": b"connected"}.get(link.state, b"connect")
     return [b"slave", link.host.encode(), link.port, state, repl.backlog.offset if link.connected else -1]
 
-
-_unused = time
