@@ -412,6 +412,9 @@ def test_add_node_rebalance_weights_then_del_node(cluster):
         assert "[OK] New node added correctly." in res.stdout
         mid = node_id(new_master)
         wait_until(lambda: len(cluster_nodes(nodes[0].port)) == 7, 30, what="7 nodes known")
+        # the newcomer learns the others' slots from their PINGs; until then `check` (which add-node runs
+        # first, as redis-cli does) sees it disagree about the slot map
+        wait_agreement(nodes + [new_master])
         res = manager("add-node", addr(new_replica), addr(nodes[0]), "--cluster-slave", "--cluster-master-id", mid)
         assert res.returncode == 0, res.stdout + res.stderr
         assert ">>> Configure node as replica of %s." % addr(new_master) in res.stdout
