@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--node-timeout", type=int, metavar="MS", help="cluster-node-timeout (default 5000)")
     p.add_argument("--server", metavar="CMD", help="node program (default: pyredis-server; e.g. redis-server)")
     p.add_argument("--no-conf", action="store_true", help="write configs even when conf/ matches the ports")
+    p.add_argument("--admin-commands", action="store_true",
+                   help="run the nodes with pyredis-admin-commands yes (PYREDIS FAULT ..., pyredis-cluster fault)")
     p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                    help="how long to wait for the nodes and for cluster_state:ok (default 60)")
 

@@ -290,6 +290,8 @@ def plan_nodes(args, rep: Reporter) -> tuple:
         argv = server + [conf, "--daemonize", "yes", "--pidfile", pidfile, "--logfile", logfile]
         if use_conf and args.node_timeout is not None:
             argv += ["--cluster-node-timeout", str(args.node_timeout)]
+        if getattr(args, "admin_commands", False):
+            argv += ["--pyredis-admin-commands", "yes"]
         nodes.append(LocalNode({"host": host, "port": port, "dir": node_dir, "config": conf, "pidfile": pidfile,
                                 "logfile": logfile, "argv": argv, "cwd": cwd}))
     return nodes, use_conf, directory
@@ -372,6 +374,10 @@ def cmd_start(args, rep: Reporter) -> int:
         return 1
     if args.replicas < 0:
         rep.err("[ERR] --replicas must be 0 or more.")
+        return 1
+    if getattr(args, "admin_commands", False) and args.server and os.path.basename(args.server.split()[0]) \
+            != "pyredis-server":
+        rep.err("[ERR] --admin-commands needs pyredis-server nodes (%s has no PYREDIS command)." % args.server)
         return 1
     nodes, use_conf, directory = plan_nodes(args, rep)
     cluster = LocalCluster(directory)

@@ -29,10 +29,7 @@ from helpers import ROOT, free_port
 
 DOCS = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 # Pages whose shell lines are examples against a cluster the page does not start (they are not a script):
-NOT_A_SCRIPT = {
-    "testing.md": "pyredis-cluster fault examples against a cluster started with pyredis-admin-commands yes "
-                  "(tests/testing/ covers those commands)",
-}
+NOT_A_SCRIPT: dict = {}
 FENCE = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
 
 
