@@ -45,7 +45,8 @@ def observe(sim_node) -> dict:
     info = {"cluster_state": "ok" if st.state == CLUSTER_OK else "fail", "cluster_current_epoch": st.current_epoch,
             "cluster_my_epoch": my_epoch, "cluster_known_nodes": len(st.nodes), "cluster_size": st.size}
     role = "slave" if me.is_replica else "master"
-    server = {"role": role, ("slave_repl_offset" if me.is_replica else "master_repl_offset"): st.host.offset}
+    # A simulated node holds no data: it has no replication offset to show (the page shows "–", not 0)
+    server = {"role": role}
     return {"addr": addr, "up": True, "nodes": "\n".join(lines) + "\n", "info": info, "server": server,
             "ops": None, "impl": "sim", "events": []}
 
