@@ -140,6 +140,7 @@ class ClusterState:
         self.mf_master_offset = -1
         self.mf_can_start = False
         self._pings_sent = 0
+        self.drop_packet_filter = -1  # DEBUG DROP-CLUSTER-PACKET-FILTER <type> (-1: drop nothing)
 
     # =========================================================================================
     # Helpers: events, deferred work, lookup
@@ -502,6 +503,9 @@ class ClusterState:
         t = msg.type
         if t < TYPE_COUNT:
             self.stats_received[t] += 1
+        if t == self.drop_packet_filter:
+            self.log(now, "bus", "", "Dropping packet that matches debug drop filter")
+            return
 
         # Who sent it?  The link's node, or -- on a fresh inbound link -- a lookup by name.
         if link.node is not None and not link.node.in_handshake:

@@ -17,6 +17,7 @@ from ..cluster.state import CLUSTER_OK, TODO_FSYNC_CONFIG, TODO_SAVE_CONFIG, TOD
 from ..errors import CommandError
 from ..protocol.reply import OK, Map, Status, Verbatim
 from ..store.keyspace import now_ms
+from .admin import _parse_ll, debug_subcommand
 from .table import command
 
 CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
@@ -590,6 +591,15 @@ def cluster_failover(c, argv):
         raise CommandError("ERR Failover is not available yet on this node")
     hooks.manual_failover(cs, now_ms(), force, takeover)
     c.node.bus.wake()
+    return OK
+
+
+@debug_subcommand("drop-cluster-packet-filter", lambda n: n == 3)
+def debug_drop_cluster_packet_filter(c, argv):
+    """DEBUG DROP-CLUSTER-PACKET-FILTER <type>: drop every received bus message of that type (-1: none)."""
+    packet_type = _parse_ll(argv[2])
+    if c.node.cluster is not None:
+        c.node.cluster.drop_packet_filter = packet_type
     return OK
 
 
