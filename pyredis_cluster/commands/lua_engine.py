@@ -1,0 +1,802 @@
+"""The Lua 5.1 interpreter of EVAL and FUNCTION (Redis: script_lua.c, the Lua half of eval.c and
+function_lua.c), on ``lupa.lua51``.
+
+Theory of operation
+-------------------
+One :class:`LuaEngine` holds one Lua state.  The EVAL scripts share one engine, the FUNCTION libraries
+another (as in Redis).  Almost everything that touches Lua values is written in Lua (``_BOOT`` below)
+so that values cross the Python/Lua boundary as few times as possible:
+
+* ``redis.call(...)`` checks and converts its arguments in Lua, crosses into Python once with plain
+  byte strings (``host.call``), and gets back either the command's reply *in RESP* -- which Lua parses
+  into Lua values exactly as Redis's ``redisProtocolToLuaType`` does -- or a script error text;
+* a script's return value is turned into RESP by Lua (``to_resp``: ``luaReplyToRedisReply``), and
+  Python writes those bytes to the caller as they are.
+
+The sandbox follows Redis's: a script sees only the allowed globals (``string``, ``table``, ``math``,
+``cjson``, ``bit``, ``redis`` ... no ``loadfile``, ``dofile``, ``os``, ``print``); reading a missing
+global raises "Script attempted to access nonexistent global variable", and any assignment to a global
+or to a library table raises "Attempt to modify a readonly table".  Vanilla Lua has no read-only
+tables, so a script runs with an empty environment table whose metatable does the lookups (and
+library tables are read-only proxies of private copies).
+
+Errors are tables ``{err="CODE message", source=..., line=...}`` as in Redis 7.0; the message handler
+records where the script failed, skipping the frames of C functions and of this file's Lua code, so
+a script sees the same positions as under redis-server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import lupa.lua51 as lupa
+
+# ``@user_script`` / ``@user_function`` are Redis's chunk names; ours is "=redis_internal".
+_BOOT = r"""
+local host = ...
+local string, table, math, coroutine = string, table, math, coroutine
+local type, tostring, tonumber, error, select, unpack = type, tostring, tonumber, error, select, unpack
+local rawget, rawset, setmetatable, next, pairs, ipairs, xpcall, pcall = rawget, rawset, setmetatable, next, pairs, ipairs, xpcall, pcall
+local getinfo = debug.getinfo
+local sfmt, ssub, sfind, sbyte, sgsub = string.format, string.sub, string.find, string.byte, string.gsub
+local INTERNAL = "=redis_internal"
+
+local function readonly_error() error("Attempt to modify a readonly table", 2) end
+
+-- A read-only view of a private copy of a library table.
+local function readonly(src)
+  local copy = {}
+  for k, v in pairs(src) do copy[k] = v end
+  return setmetatable({}, {__index = copy, __newindex = readonly_error, __metatable = false}), copy
+end
+
+-- luaPushErrorBuff: "-CODE msg" or "msg" -> {err="CODE msg"} (ERR when there is no code)
+local function push_error(s)
+  local code, msg
+  if sbyte(s, 1) == 45 then
+    local sp = sfind(s, " ", 1, true)
+    if sp then code, msg = ssub(s, 2, sp - 1), ssub(s, sp + 1) else code, msg = "ERR", ssub(s, 2) end
+  else
+    code, msg = "ERR", s
+  end
+  msg = sgsub(sgsub(msg, "^[\r\n]+", ""), "[\r\n]+$", "")
+  return {err = code .. " " .. msg}
+end
+
+-- redisProtocolToLuaType: one RESP2/RESP3 reply (from position pos) as a Lua value
+local parse
+parse = function(s, pos)
+  local c = sbyte(s, pos)
+  local e = sfind(s, "\r\n", pos, true)
+  local line = ssub(s, pos + 1, e - 1)
+  local nxt = e + 2
+  if c == 36 then -- $
+    local n = tonumber(line)
+    if n < 0 then return false, nxt end
+    return ssub(s, nxt, nxt + n - 1), nxt + n + 2
+  elseif c == 58 then return tonumber(line), nxt -- :
+  elseif c == 43 then return {ok = line}, nxt -- +
+  elseif c == 45 then -- -
+    local t = push_error("-" .. line)
+    t.ignore_error_stats_update = true
+    return t, nxt
+  elseif c == 42 or c == 62 then -- * >
+    local n = tonumber(line)
+    if n < 0 then return false, nxt end
+    local t = {}
+    for i = 1, n do t[i], nxt = parse(s, nxt) end
+    return t, nxt
+  elseif c == 37 then -- %
+    local m = {}
+    for i = 1, tonumber(line) do
+      local k, v
+      k, nxt = parse(s, nxt)
+      v, nxt = parse(s, nxt)
+      if k ~= nil then m[k] = v end
+    end
+    return {map = m}, nxt
+  elseif c == 126 then -- ~
+    local m = {}
+    for i = 1, tonumber(line) do
+      local k
+      k, nxt = parse(s, nxt)
+      if k ~= nil then m[k] = true end
+    end
+    return {set = m}, nxt
+  elseif c == 95 then return nil, nxt -- _
+  elseif c == 35 then return line == "t", nxt -- #
+  elseif c == 44 then return {double = tonumber(line)}, nxt -- ,
+  elseif c == 40 then return {big_number = line}, nxt -- (
+  elseif c == 61 then -- =
+    local n = tonumber(line)
+    local body = ssub(s, nxt, nxt + n - 1)
+    return {verbatim_string = {format = ssub(body, 1, 3), string = ssub(body, 5)}}, nxt + n + 2
+  elseif c == 124 then -- | attribute: skipped
+    for i = 1, tonumber(line) do
+      local _
+      _, nxt = parse(s, nxt)
+      _, nxt = parse(s, nxt)
+    end
+    return parse(s, nxt)
+  end
+  error("unknown reply type")
+end
+
+local function bulk(s) return "$" .. #s .. "\r\n" .. s .. "\r\n" end
+local function nomap(s) return (sgsub(s, "[\r\n]", " ")) end
+local function fmt_double(d)
+  if d == math.huge then return "inf" elseif d == -math.huge then return "-inf" end
+  return sfmt("%.17g", d)
+end
+
+-- luaReplyToRedisReply: a Lua value as RESP for a client speaking RESP cresp, the script having
+-- chosen sresp (redis.setresp)
+local to_resp
+to_resp = function(v, sresp, cresp, out)
+  local t = type(v)
+  if t == "string" then out[#out + 1] = bulk(v)
+  elseif t == "number" then out[#out + 1] = sfmt(":%d\r\n", v)
+  elseif t == "boolean" then
+    if sresp == 2 then
+      out[#out + 1] = v and ":1\r\n" or (cresp == 3 and "_\r\n" or "$-1\r\n")
+    elseif cresp == 3 then out[#out + 1] = v and "#t\r\n" or "#f\r\n"
+    else out[#out + 1] = v and ":1\r\n" or ":0\r\n" end
+  elseif t == "table" then
+    local f = rawget(v, "err")
+    if type(f) == "string" then out[#out + 1] = "-" .. nomap(f) .. "\r\n" return end
+    f = rawget(v, "ok")
+    if type(f) == "string" then out[#out + 1] = "+" .. nomap(f) .. "\r\n" return end
+    f = rawget(v, "double")
+    if type(f) == "number" then
+      if cresp == 3 then out[#out + 1] = "," .. fmt_double(f) .. "\r\n" else out[#out + 1] = bulk(fmt_double(f)) end
+      return
+    end
+    f = rawget(v, "big_number")
+    if type(f) == "string" then
+      if cresp == 3 then out[#out + 1] = "(" .. nomap(f) .. "\r\n" else out[#out + 1] = bulk(nomap(f)) end
+      return
+    end
+    f = rawget(v, "verbatim_string")
+    if type(f) == "table" then
+      local fm, str = rawget(f, "format"), rawget(f, "string")
+      if type(fm) == "string" and type(str) == "string" then
+        if cresp == 3 then
+          out[#out + 1] = "=" .. (#str + 4) .. "\r\n" .. ssub(fm .. "   ", 1, 3) .. ":" .. str .. "\r\n"
+        else out[#out + 1] = bulk(str) end
+        return
+      end
+    end
+    f = rawget(v, "map")
+    if type(f) == "table" then
+      local sub, n = {}, 0
+      for k, x in next, f do to_resp(k, sresp, cresp, sub) to_resp(x, sresp, cresp, sub) n = n + 1 end
+      out[#out + 1] = (cresp == 3 and "%" .. n or "*" .. 2 * n) .. "\r\n" .. table.concat(sub)
+      return
+    end
+    f = rawget(v, "set")
+    if type(f) == "table" then
+      local sub, n = {}, 0
+      for k in next, f do to_resp(k, sresp, cresp, sub) n = n + 1 end
+      out[#out + 1] = (cresp == 3 and "~" or "*") .. n .. "\r\n" .. table.concat(sub)
+      return
+    end
+    local sub, n = {}, 0
+    while true do
+      local x = rawget(v, n + 1)
+      if x == nil then break end
+      to_resp(x, sresp, cresp, sub)
+      n = n + 1
+    end
+    out[#out + 1] = "*" .. n .. "\r\n" .. table.concat(sub)
+  else
+    out[#out + 1] = cresp == 3 and "_\r\n" or "$-1\r\n"
+  end
+end
+
+-- The message handler (Redis's __redis__err__handler): where did the script fail?
+local unwrap = host.unwrap
+local function handler(err)
+  if type(err) == "userdata" then err = unwrap(err) end
+  local level = 2
+  local i = getinfo(level, "nSl")
+  while i and (i.what == "C" or i.what == "tail" or i.source == INTERNAL) do
+    level = level + 1
+    i = getinfo(level, "nSl")
+  end
+  if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+
+-- redis.call / redis.pcall
+local host_call = host.call
+local function call_impl(raise, ...)
+  local n = select("#", ...)
+  local r
+  if n == 0 then
+    r = push_error("Please specify at least one argument for this redis lib call")
+    if raise then error(r) end
+    return r
+  end
+  local args = {...}
+  for i = 1, n do
+    local a = args[i]
+    local ta = type(a)
+    if ta == "number" then args[i] = sfmt("%.17g", a)
+    elseif ta ~= "string" then
+      r = push_error("Lua redis lib command arguments must be strings or integers")
+      if raise then error(r) end
+      return r
+    end
+  end
+  local kind, payload = host_call(unpack(args, 1, n))
+  if kind == 0 then
+    r = parse(payload, 1)
+    if raise and sbyte(payload, 1) == 45 then error(r) end
+    return r
+  end
+  r = push_error(payload)
+  r.ignore_error_stats_update = true
+  if raise then error(r) end
+  return r
+end
+
+-- redis.* functions that may raise are made C functions (Python callables, see _c_function): a Lua
+-- function called in tail position (`return redis.call(...)`) would take the script's frame away,
+-- and with it the line Redis reports.
+local cfunc = host.cfunction
+local function protect(fn) return cfunc(function(...) return pcall(fn, ...) end) end
+
+local redis = {}
+redis.call = protect(function(...) return call_impl(true, ...) end)
+redis.pcall = protect(function(...) return call_impl(false, ...) end)
+redis.sha1hex = protect(function(...)
+  if select("#", ...) ~= 1 then error(push_error("wrong number of arguments")) end
+  local s = ...
+  if type(s) == "number" then s = tostring(s) elseif type(s) ~= "string" then s = "" end
+  return host.sha1hex(s)
+end)
+redis.error_reply = function(...)
+  local s = ...
+  if select("#", ...) ~= 1 or type(s) ~= "string" then return push_error("wrong number or type of arguments") end
+  if sbyte(s, 1) ~= 45 then s = "-" .. s end
+  return push_error(s)
+end
+redis.status_reply = function(...)
+  local s = ...
+  if select("#", ...) ~= 1 or type(s) ~= "string" then return push_error("wrong number or type of arguments") end
+  return {ok = s}
+end
+local function log(...)
+  local n = select("#", ...)
+  if n < 2 then error(push_error("redis.log() requires two arguments or more.")) end
+  local level = ...
+  if type(tonumber(level)) ~= "number" then error(push_error("First argument must be a number (log level).")) end
+  level = tonumber(level)
+  if level < 0 or level > 3 then error(push_error("Invalid debug level.")) end
+  local parts = {}
+  for i = 2, n do
+    local a = select(i, ...)
+    if type(a) == "string" or type(a) == "number" then parts[#parts + 1] = tostring(a) end
+  end
+  host.log(math.floor(level), table.concat(parts, " "))
+end
+redis.log = protect(log)
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REDIS_VERSION = host.version
+redis.REDIS_VERSION_NUM = host.version_num
+redis.setresp = protect(function(...)
+  if select("#", ...) ~= 1 then error(push_error("redis.setresp() requires one argument.")) end
+  local n = tonumber((...)) or 0
+  if n ~= 2 and n ~= 3 then error(push_error("RESP version must be 2 or 3.")) end
+  host.setresp(n)
+end)
+redis.set_repl = protect(function(...)
+  if select("#", ...) ~= 1 then error(push_error("redis.set_repl() requires two arguments.")) end
+  local flags = tonumber((...)) or 0
+  if flags ~= 0 and flags ~= 1 and flags ~= 2 and flags ~= 3 then
+    error(push_error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
+  end
+  host.set_repl(flags)
+end)
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = protect(function(...)
+  local n = select("#", ...)
+  if n == 0 then error(push_error("Please specify at least one argument for this redis lib call")) end
+  local args = {...}
+  for i = 1, n do
+    local a = args[i]
+    if type(a) == "number" then args[i] = sfmt("%.17g", a)
+    elseif type(a) ~= "string" then error(push_error("Lua redis lib command arguments must be strings or integers")) end
+  end
+  local r = host.acl_check(unpack(args, 1, n))
+  if r == nil then error(push_error("Invalid command passed to redis.acl_check_cmd()")) end
+  return r
+end)
+
+-- Redis's pcall returns the message of an error table, for compatibility with Redis < 7
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == "userdata" then e = unwrap(e) end
+  if type(e) == "table" then
+    local m = rawget(e, "err")
+    if type(m) == "string" or type(m) == "number" then e = m end
+  end
+  return false, e
+end
+local function redis_pcall(...) return pcall_result(pcall(...)) end
+
+-- math.random / math.randomseed use Redis's rand48 so sequences are those of redis-server
+local mathlib = {}
+for k, v in pairs(math) do mathlib[k] = v end
+mathlib.random = function(...)
+  local r = host.rand()
+  local n = select("#", ...)
+  if n == 0 then return r end
+  local l, u = 1, nil
+  if n == 1 then u = math.floor(tonumber((...)) or error("bad argument #1 to 'random' (number expected)"))
+  elseif n == 2 then
+    local a, b = ...
+    l = math.floor(tonumber(a) or error("bad argument #1 to 'random' (number expected)"))
+    u = math.floor(tonumber(b) or error("bad argument #2 to 'random' (number expected)"))
+  else error("wrong number of arguments") end
+  if l > u then error("bad argument #" .. n .. " to 'random' (interval is empty)") end
+  return math.floor(r * (u - l + 1)) + l
+end
+mathlib.randomseed = function(seed) host.randomseed(math.floor(tonumber(seed) or 0)) end
+
+-- The sandbox: the names a script may see (Redis's allow lists)
+local G = {}
+for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetatable", "ipairs", "load",
+                       "loadstring", "next", "pairs", "rawequal", "rawget", "rawset", "select",
+                       "setmetatable", "tonumber", "tostring", "type", "unpack", "xpcall", "_VERSION"}) do
+  G[name] = _G[name]
+end
+G.pcall = redis_pcall
+G.string = readonly(string)
+G.table = readonly(table)
+G.coroutine = readonly(coroutine)
+G.math = readonly(mathlib)
+G.bit = readonly(host.bit)
+G.cjson = readonly(host.cjson)
+local redis_ro, redis_tbl = readonly(redis)
+G.redis = redis_ro
+
+local vars = {}      -- KEYS and ARGV of EVAL
+local load_api = nil -- while FUNCTION LOAD runs its library: the only globals it may see
+local env = {}
+local function missing(k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
+end
+setmetatable(env, {
+  __index = function(_, k)
+    if load_api then
+      local v = rawget(load_api, k)
+      if v == nil then missing(k) end
+      return v
+    end
+    local v = vars[k]
+    if v ~= nil then return v end
+    v = G[k]
+    if v == nil then missing(k) end
+    return v
+  end,
+  __newindex = readonly_error,
+  __metatable = false,
+})
+G._G = env
+
+local M = {}
+M.compile = function(code, chunkname)
+  local f, err = loadstring(code, chunkname)
+  if not f then return nil, err end
+  setfenv(f, env)
+  return f, nil
+end
+M.set_vars = function(keys, argv) vars = {KEYS = keys, ARGV = argv} end
+M.run = function(f, a, b)
+  local ok, r
+  if a == nil then ok, r = xpcall(f, handler)
+  else ok, r = xpcall(function() return f(a, b) end, handler) end
+  return ok, r
+end
+M.to_resp = function(v, sresp, cresp)
+  local out = {}
+  to_resp(v, sresp, cresp, out)
+  return table.concat(out)
+end
+M.format_error = function(e, funcname)
+  if type(e) == "userdata" then e = unwrap(e) end
+  if type(e) ~= "table" then return "-ERR Error running script " .. funcname .. ", " .. ssub(tostring(e), 1, 100) end
+  local msg = e.err
+  if type(msg) ~= "string" and type(msg) ~= "number" then msg = "" end
+  local s = "-" .. tostring(msg)
+  if e.line ~= nil and e.source ~= nil then
+    s = s .. " script: " .. funcname .. ", on " .. tostring(e.source) .. ":" .. tostring(e.line) .. "."
+  end
+  return s
+end
+M.error_text = function(e)  -- luaExtractErrorInformation's message, for FUNCTION LOAD errors
+  if type(e) == "userdata" then e = unwrap(e) end
+  if type(e) == "string" or type(e) == "number" then return "ERR " .. e end
+  if type(e) == "table" and (type(e.err) == "string" or type(e.err) == "number") then return tostring(e.err) end
+  return ""
+end
+M.table = function(list)
+  local t = {}
+  for i = 1, #list do t[i] = list[i] end
+  return t
+end
+M.strings = function(...) return {...} end
+
+-- FUNCTION LOAD: the library's chunk runs with only `redis.register_function`, `redis.log` and the
+-- version fields visible (luaEngineCreate); the functions themselves later see the full sandbox.
+local function err_table(t)
+  return setmetatable(t, {__index = function(_, k) missing(k) end, __newindex = readonly_error, __metatable = false})
+end
+local FLAGS = {["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true,
+               ["allow-cross-slot-keys"] = true}
+local function fail(msg) error(push_error(msg)) end
+local load_redis = err_table({
+  register_function = protect(function(...)
+    if load_api == nil then fail("redis.register_function can only be called on FUNCTION LOAD command") end
+    local n = select("#", ...)
+    local name, callback, desc, flags
+    if n == 1 then
+      local t = ...
+      if type(t) ~= "table" then
+        fail("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+      end
+      for k, v in pairs(t) do
+        if type(k) ~= "string" then fail("named argument key given to redis.register_function is not a string") end
+        local lk = string.lower(k)
+        if lk == "function_name" then
+          if type(v) ~= "string" then fail("function_name argument given to redis.register_function must be a string") end
+          name = v
+        elseif lk == "description" then
+          if type(v) ~= "string" then fail("description argument given to redis.register_function must be a string") end
+          desc = v
+        elseif lk == "callback" then
+          if type(v) ~= "function" then fail("callback argument given to redis.register_function must be a function") end
+          callback = v
+        elseif lk == "flags" then
+          if type(v) ~= "table" then fail("flags argument to redis.register_function must be a table representing function flags") end
+          flags = {}
+          for _, fl in ipairs(v) do
+            if type(fl) ~= "string" or not FLAGS[fl] then fail("unknown flag given") end
+            flags[#flags + 1] = fl
+          end
+        else
+          fail("unknown argument given to redis.register_function")
+        end
+      end
+      if not name then fail("redis.register_function must get a function name argument") end
+      if not callback then fail("redis.register_function must get a callback argument") end
+    elseif n == 2 then
+      name, callback = ...
+      if type(callback) ~= "function" then fail("second argument to redis.register_function must be a function") end
+      if type(name) ~= "string" then fail("first argument to redis.register_function must be a string") end
+    else
+      fail("wrong number of arguments to redis.register_function")
+    end
+    local err = host.register_function(name, callback, desc, flags or {})
+    if err then fail(err) end
+  end),
+  log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = host.version, REDIS_VERSION_NUM = host.version_num,
+})
+local LOAD_API = err_table({redis = load_redis})
+redis_tbl.register_function = load_redis.register_function
+M.load_library = function(f)
+  load_api = LOAD_API
+  local ok, e = pcall(f)
+  load_api = nil
+  return ok, e
+end
+return M
+"""
+
+
+def _version_num(version: str) -> int:
+    major, minor, patch = (int(x) for x in version.split("."))
+    return (major << 16) | (minor << 8) | patch
+
+
+class Rand48:
+    """Redis's rand.c (``redisLrand48``): the 48-bit linear congruential generator of drand48, so that
+    ``math.random`` gives the sequence redis-server gives."""
+
+    def __init__(self):
+        self.x = 0x1234ABCD330E
+        self.next()  # redis-server has drawn one number before the first script runs
+
+    def next(self) -> int:
+        self.x = (0x5DEECE66D * self.x + 0xB) & 0xFFFFFFFFFFFF
+        return self.x >> 17
+
+    def seed(self, s: int) -> None:
+        self.x = ((s & 0xFFFFFFFF) << 16) | 0x330E
+
+    def random(self) -> float:
+        m = 0x7FFFFFFF
+        return (self.next() % m) / m
+
+
+def _tobit(x) -> int:
+    """LuaBitOp's normalisation of a number to a signed 32-bit integer."""
+    if isinstance(x, (bytes, str)):
+        x = float(x)
+    if isinstance(x, float):
+        if math.isnan(x) or math.isinf(x):
+            return 0
+        x = int(round(x))  # (LuaBitOp rounds to nearest, ties to even, as Python's round does)
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x & 0x80000000 else x
+
+
+def _make_bit(rt):
+    """The ``bit`` library (LuaBitOp 1.0 API, the one Redis bundles), in Python."""
+
+    def band(*a):
+        r = -1
+        for x in a:
+            r &= _tobit(x)
+        return _tobit(r)
+
+    def bor(*a):
+        r = 0
+        for x in a:
+            r |= _tobit(x)
+        return _tobit(r)
+
+    def bxor(*a):
+        r = 0
+        for x in a:
+            r ^= _tobit(x)
+        return _tobit(r)
+
+    def tohex(x, n=8):
+        x = _tobit(x) & 0xFFFFFFFF
+        n = int(n)
+        upper = n < 0
+        n = min(abs(n), 8)
+        s = "%0*x" % (n, x & ((1 << (4 * n)) - 1) if n < 8 else x)
+        return (s.upper() if upper else s)[-n:].encode()
+
+    funcs = {
+        b"tobit": _tobit,
+        b"bnot": lambda x: _tobit(~_tobit(x)),
+        b"band": band,
+        b"bor": bor,
+        b"bxor": bxor,
+        b"lshift": lambda x, n: _tobit((_tobit(x) & 0xFFFFFFFF) << (_tobit(n) & 31)),
+        b"rshift": lambda x, n: _tobit((_tobit(x) & 0xFFFFFFFF) >> (_tobit(n) & 31)),
+        b"arshift": lambda x, n: _tobit(_tobit(x) >> (_tobit(n) & 31)),
+        b"rol": lambda x, n: _tobit(((_tobit(x) & 0xFFFFFFFF) << (_tobit(n) & 31))
+                                    | ((_tobit(x) & 0xFFFFFFFF) >> ((32 - (_tobit(n) & 31)) & 31))),
+        b"ror": lambda x, n: _tobit(((_tobit(x) & 0xFFFFFFFF) >> (_tobit(n) & 31))
+                                    | ((_tobit(x) & 0xFFFFFFFF) << ((32 - (_tobit(n) & 31)) & 31))),
+        b"bswap": lambda x: _tobit(int.from_bytes((_tobit(x) & 0xFFFFFFFF).to_bytes(4, "little"), "big")),
+        b"tohex": tohex,
+    }
+    return rt.table_from(funcs)
+
+
+_JSON_ESCAPES = {0x22: b'\\"', 0x5C: b"\\\\", 0x2F: b"\\/", 0x08: b"\\b", 0x0C: b"\\f", 0x0A: b"\\n",
+                 0x0D: b"\\r", 0x09: b"\\t"}
+
+
+def _json_string(s: bytes) -> bytes:
+    """Lua CJSON's string escaping: quotes, backslash, slash and control characters; other bytes as
+    they are."""
+    out = bytearray(b'"')
+    for ch in s:
+        e = _JSON_ESCAPES.get(ch)
+        if e is not None:
+            out += e
+        elif ch < 0x20 or ch == 0x7F:
+            out += b"\\u%04x" % ch
+        else:
+            out.append(ch)
+    out += b'"'
+    return bytes(out)
+
+
+def _make_cjson(rt):
+    """A ``cjson`` library with Lua CJSON's ``encode`` / ``decode`` behaviour for the common cases
+    (tables with keys 1..n are arrays, other tables objects; numbers as ``%.14g``)."""
+    lua_type = lupa.lua_type
+    null = rt.eval("newproxy()")  # cjson.null: a unique userdata (a lightuserdata in Lua CJSON)
+
+    def enc(v, depth=0):
+        if depth > 1000:
+            raise ValueError("Cannot serialise, excessive nesting (1001)")
+        if v is None:
+            return b"null"
+        if v is True:
+            return b"true"
+        if v is False:
+            return b"false"
+        if isinstance(v, (int, float)):
+            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+                raise ValueError("Cannot serialise number: must not be NaN or Inf")
+            return (b"%.14g" % v)
+        if isinstance(v, bytes):
+            return _json_string(v)
+        t = lua_type(v)
+        if t == "table":
+            if v == null:
+                return b"null"
+            items = list(v.items())
+            if not items:
+                return b"{}"
+            keys = [k for k, _ in items]
+            if all(isinstance(k, (int, float)) and k == int(k) and k >= 1 for k in keys):
+                n = int(max(keys))
+                if n <= len(items) * 2 or n <= 10:
+                    d = {int(k): x for k, x in items}
+                    return b"[" + b",".join(enc(d.get(i), depth + 1) for i in range(1, n + 1)) + b"]"
+            parts = []
+            for k, x in items:
+                if isinstance(k, bytes):
+                    ks = k
+                elif isinstance(k, (int, float)):
+                    ks = b"%.14g" % k
+                else:
+                    raise ValueError("Cannot serialise %s: table key must be a number or string" % t)
+                parts.append(_json_string(ks) + b":" + enc(x, depth + 1))
+            return b"{" + b",".join(parts) + b"}"
+        raise ValueError("Cannot serialise %s: type not supported" % t)
+
+    def to_lua(v):
+        if v is None:
+            return null
+        if isinstance(v, str):
+            return v.encode("latin-1") if all(ord(ch) < 256 for ch in v) else v.encode("utf-8")
+        if isinstance(v, bool) or isinstance(v, (int, float)):
+            return v
+        if isinstance(v, list):
+            return rt.table_from({i + 1: to_lua(x) for i, x in enumerate(v)})
+        if isinstance(v, dict):
+            return rt.table_from({to_lua(k): to_lua(x) for k, x in v.items()})
+        return v
+
+    def encode(*a):
+        if len(a) != 1:
+            return (None, b"bad argument #1 to 'encode' (expected 1 argument)")
+        try:
+            return (enc(a[0]), None)
+        except ValueError as e:
+            return (None, str(e).encode())
+
+    def decode(*a):
+        if len(a) != 1 or not isinstance(a[0], bytes):
+            return (None, None, b"bad argument #1 to 'decode' (string expected)")
+        try:
+            text = a[0].decode("utf-8")
+        except UnicodeDecodeError:
+            text = a[0].decode("latin-1")
+        try:
+            return (to_lua(json.loads(text)), True, None)
+        except ValueError as e:
+            return (None, None, ("Expected value but found invalid token at character %d"
+                                 % (getattr(e, "pos", 0) + 1)).encode())
+
+    wrap = rt.eval("""function(enc, dec, null)
+        local error = error
+        return {
+          encode = function(...) local r, e = enc(...) if e then error(e, 2) end return r end,
+          decode = function(...) local r, ok, e = dec(...) if e then error(e, 2) end return r end,
+          null = null,
+        }
+      end""")
+    return wrap(encode, decode, null)
+
+
+class ScriptRaise(Exception):
+    """Raised by a redis.* function to throw a Lua error *value* (an error table) at the script: lupa
+    hands the exception to Lua as the error object, and the message handler unwraps it."""
+
+    def __init__(self, value):
+        super().__init__("script error")
+        self.value = value
+
+
+def _c_function(impl):
+    """A Lua function as a C function: ``impl`` returns pcall's (ok, value); a failure is raised."""
+
+    def f(*args):
+        r = impl(*args)
+        if type(r) is tuple:
+            if not r[0]:
+                raise ScriptRaise(r[1])
+            return r[1] if len(r) > 1 else None
+        if not r:
+            raise ScriptRaise(None)
+        return None
+
+    return f
+
+
+def _unwrap(e):
+    return e.value if isinstance(e, ScriptRaise) else e
+
+
+class LuaEngine:
+    """One Lua state with Redis's API, sandbox and conversions (see the module docstring).
+
+    ``host`` receives the calls the scripts make: ``call(*argv) -> (0, resp) | (1, error text)``,
+    ``log(level, text)``, ``setresp(n)``, ``set_repl(flags)``, ``acl_check(*argv)`` and, while a
+    library loads, ``register_function(name, callback, description, flags)``."""
+
+    def __init__(self, host, version: str):
+        rt = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
+                             register_builtins=False)
+        self.runtime = rt
+        self.rand = Rand48()
+        api = rt.table_from({
+            b"call": host.call,
+            b"cfunction": _c_function,
+            b"unwrap": _unwrap,
+            b"log": host.log,
+            b"setresp": host.setresp,
+            b"set_repl": host.set_repl,
+            b"acl_check": host.acl_check,
+            b"register_function": host.register_function,
+            b"sha1hex": lambda s: hashlib.sha1(s).hexdigest().encode(),
+            b"rand": self.rand.random,
+            b"randomseed": lambda s: self.rand.seed(int(s)),
+            b"version": version.encode(),
+            b"version_num": _version_num(version),
+            b"bit": _make_bit(rt),
+            b"cjson": _make_cjson(rt),
+        })
+        boot = rt.execute("return loadstring(...)", _BOOT.encode(), b"=redis_internal")
+        m = boot(api)
+        self._compile = m[b"compile"]
+        self._set_vars = m[b"set_vars"]
+        self._run = m[b"run"]
+        self._to_resp = m[b"to_resp"]
+        self._format_error = m[b"format_error"]
+        self._error_text = m[b"error_text"]
+        self._strings = m[b"strings"]
+        self._load_library = m[b"load_library"]
+
+    def compile(self, code: bytes, chunkname: bytes):
+        """(function, None) or (None, Lua's error message)."""
+        f, err = self._compile(code, chunkname)
+        return f, err
+
+    def run(self, f, keys: list, args: list, eval_mode: bool, funcname: bytes, sresp, cresp: int) -> bytes:
+        """Run a compiled script (EVAL: KEYS/ARGV globals; FCALL: two arguments) and return its reply
+        as RESP bytes.  ``sresp()`` gives the RESP version the script chose by then."""
+        k = self._strings(*keys)
+        a = self._strings(*args)
+        if eval_mode:
+            self._set_vars(k, a)
+            ok, r = self._run(f)
+        else:
+            ok, r = self._run(f, k, a)
+        if ok:
+            return self._to_resp(r, sresp(), cresp)
+        return self._format_error(r, funcname) + b"\r\n"
+
+    def load_library(self, f):
+        """Run a library's chunk in load mode: None, or the error text (luaExtractErrorInformation)."""
+        ok, e = self._load_library(f)
+        if ok:
+            return None
+        return self._error_text(e)
+
+    def memory(self) -> int:
+        return int(self.runtime.eval("collectgarbage('count')") * 1024)

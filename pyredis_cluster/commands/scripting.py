@@ -1,0 +1,880 @@
+"""Lua scripting and functions (Redis: eval.c, script.c, functions.c, function_lua.c).
+
+EVAL EVALSHA EVAL_RO EVALSHA_RO, SCRIPT LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP, FUNCTION LOAD|LIST|
+DELETE|FLUSH|DUMP|RESTORE|STATS|KILL|HELP, FCALL FCALL_RO.  The Lua side (sandbox, ``redis.*`` API,
+type conversions) is :mod:`.lua_engine`; this module is the Redis side.
+
+Theory of operation
+-------------------
+A script runs inside the command that started it, in the event loop's thread, so nothing else runs
+meanwhile: scripts are atomic for free.  ``redis.call`` arrives in :meth:`Scripting.call`
+(``scriptCall``): the checks Redis makes (unknown command, arity, ``noscript``, ACL, read-only
+script, read-only replica, cluster slot), then the command's handler runs against a
+:class:`ScriptClient` -- the script's own client, with its own database (SELECT in a script does not
+change the caller's), RESP version (``redis.setresp``) and reply buffer -- and the reply goes back to
+Lua as RESP bytes.
+
+Replication is by effects, as in Redis 7.0: the write commands a script executed (or what their
+handlers chose to propagate) are collected, and at the end of the script sent to the replicas and the
+AOF -- wrapped in MULTI/EXEC when there is more than one -- instead of the EVAL/FCALL itself.  Scripts
+are a cache (SCRIPT FLUSH empties it, nothing is persisted); function libraries are data: FUNCTION
+LOAD/DELETE/FLUSH/RESTORE are propagated as they are, and FUNCTION DUMP/RESTORE use Redis's payload
+(RDB ``function2`` records, RDB version, CRC64).
+
+A script cannot be interrupted while it runs (there is no second thread to answer BUSY), so
+``busy-reply-threshold`` has no effect and SCRIPT KILL / FUNCTION KILL always answer NOTBUSY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import time
+
+from .. import errors
+from ..cluster.slots import key_hash_slot
+from ..errors import CommandError
+from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, encode, error_bytes
+from ..store.glob import stringmatchlen
+from .keys import string2ll
+from .table import command, lookup as table_lookup
+
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+NOTBUSY = "NOTBUSY No scripts in execution right now."
+
+# script flags (Redis: SCRIPT_FLAG_*), in scripts_flags_def order
+NO_WRITES, ALLOW_OOM, ALLOW_STALE, NO_CLUSTER, ALLOW_CROSS_SLOT, EVAL_COMPAT = 1, 2, 4, 8, 16, 32
+FLAG_NAMES = (("no-writes", NO_WRITES), ("allow-oom", ALLOW_OOM), ("allow-stale", ALLOW_STALE),
+              ("no-cluster", NO_CLUSTER), ("allow-cross-slot-keys", ALLOW_CROSS_SLOT))
+_FLAG_BY_NAME = {n.encode(): f for n, f in FLAG_NAMES}
+
+PROPAGATE_AOF, PROPAGATE_REPL = 1, 2
+
+# Commands with Redis's CMD_MAY_REPLICATE flag: a read-only script may not call them either.
+_MAY_REPLICATE = frozenset({"publish", "spublish", "pfcount"})
+
+_ACL_SCRIPT_MESSAGES = {
+    1: "can't run this command or subcommand",
+    2: "can't access at least one of the keys mentioned in the command",
+    4: "can't publish to the channel mentioned in the command",
+}
+
+OP_FUNCTION2 = 245
+
+
+# -- the script's client ----------------------------------------------------------------------------
+
+class ScriptClient:
+    """The client a script's commands run as (Redis: the Lua client).  It reads through to the caller
+    (user, node, cluster flags ...) but has its own database, RESP version and replies, and may not
+    block (CLIENT_DENY_BLOCKING)."""
+
+    def __init__(self, caller):
+        self.caller = caller
+        self.db = caller.db
+        self.resp3 = False
+        self.out: list = []
+        self.multi = None
+        self.watched = None
+        self.blocked = None
+        self.deny_blocking = True
+        self.propagate_as = None
+        self.addr = "lua"
+        self.name = b""
+        self.reply_mode = 0
+        self.monitor = False
+        self.in_script = True
+
+    def __getattr__(self, name):
+        return getattr(self.caller, name)
+
+    def select(self, db_id: int) -> None:
+        self.db = self.node.dbs[db_id]
+
+    def _reply(self, data) -> None:
+        self.out.append(data)
+
+    def send_push(self, data: bytes) -> None:
+        pass
+
+    def update_slow(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+class Run:
+    """One script invocation (Redis: scriptRunCtx)."""
+
+    __slots__ = ("caller", "client", "funcname", "read_only", "allow_oom", "allow_cross_slot", "repl",
+                 "write_dirty", "slot", "writes", "start", "eval_mode", "argv")
+
+    def __init__(self, caller, funcname: bytes, flags: int, ro: bool, eval_mode: bool, slot: int, argv):
+        self.caller = caller
+        self.client = ScriptClient(caller)
+        self.funcname = funcname
+        compat = bool(flags & EVAL_COMPAT)
+        self.read_only = ro or (not compat and bool(flags & NO_WRITES))
+        self.allow_oom = not compat and bool(flags & ALLOW_OOM)
+        self.allow_cross_slot = compat or bool(flags & ALLOW_CROSS_SLOT)
+        self.repl = PROPAGATE_AOF | PROPAGATE_REPL
+        self.write_dirty = False
+        self.slot = slot
+        self.writes: list = []  # (db id, argv, repl flags) of the effects to propagate
+        self.start = time.monotonic()
+        self.eval_mode = eval_mode
+        self.argv = argv
+
+
+class Script:
+    __slots__ = ("body", "flags", "function")
+
+    def __init__(self, body, flags, function):
+        self.body = body
+        self.flags = flags
+        self.function = function
+
+
+class Function:
+    __slots__ = ("name", "callback", "desc", "flags", "library")
+
+    def __init__(self, name, callback, desc, flags, library):
+        self.name = name
+        self.callback = callback
+        self.desc = desc
+        self.flags = flags
+        self.library = library
+
+
+class Library:
+    __slots__ = ("name", "code", "functions")
+
+    def __init__(self, name: bytes, code: bytes):
+        self.name = name
+        self.code = code
+        self.functions: dict = {}
+
+
+# -- the per-node scripting state -------------------------------------------------------------------
+
+class Scripting:
+    """The script cache, the function libraries and their two Lua engines, for one node."""
+
+    def __init__(self, node):
+        self.node = node
+        self._eval_engine = None
+        self._func_engine = None
+        self.scripts: dict = {}  # sha (lower-case hex bytes) -> Script
+        self.libraries: dict = {}  # name -> Library
+        self.functions: dict = {}  # name -> Function
+        self.run = None  # the Run in progress
+        self.loading = None  # the Library whose code FUNCTION LOAD is running
+
+    @property
+    def eval_engine(self):
+        if self._eval_engine is None:
+            from .lua_engine import LuaEngine
+
+            self._eval_engine = LuaEngine(self, self.node.version)
+        return self._eval_engine
+
+    @property
+    def func_engine(self):
+        if self._func_engine is None:
+            from .lua_engine import LuaEngine
+
+            self._func_engine = LuaEngine(self, self.node.version)
+        return self._func_engine
+
+    # -- EVAL scripts -----------------------------------------------------------------------------
+
+    def create_script(self, body: bytes):
+        """luaCreateFunction: the sha of ``body``, compiled and cached (raises CommandError)."""
+        sha = hashlib.sha1(body).hexdigest().encode()
+        if sha in self.scripts:
+            return sha
+        flags, shebang_len = shebang_flags(body)
+        f, err = self.eval_engine.compile(body[shebang_len:], b"@user_script")
+        if f is None:
+            raise CommandError("ERR Error compiling script (new function): %s" % err.decode("latin-1"))
+        self.scripts[sha] = Script(body, flags, f)
+        return sha
+
+    def flush_scripts(self) -> None:
+        self.scripts = {}
+        self._eval_engine = None  # scriptingReset: a new Lua state
+
+    # -- running ------------------------------------------------------------------------------------
+
+    def execute(self, c, function, eval_mode: bool, funcname: bytes, flags: int, ro: bool, keys, args, argv):
+        """scriptPrepareForRun + the engine's call + scriptResetRun: the RESP reply of the script."""
+        node = self.node
+        if not flags & EVAL_COMPAT:
+            if flags & NO_CLUSTER and node.cluster is not None:
+                raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
+            if not flags & NO_WRITES:
+                if (node.repl.link is not None and node.config["replica-read-only"] and not c.is_master):
+                    raise CommandError("READONLY Can not run script with write flag on readonly replica")
+                if ro:
+                    raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+        slot = key_hash_slot(keys[0]) if keys and node.cluster is not None else -1
+        run = Run(c, funcname, flags, ro, eval_mode, slot, argv)
+        self.run = run
+        engine = self.eval_engine if eval_mode else self.func_engine
+        try:
+            reply = engine.run(function, keys, args, eval_mode, funcname,
+                               lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2)
+        except Exception as e:  # a failure of the engine itself (not of the script)
+            node.log.warning("Lua engine error: %r" % (e,))
+            reply = error_bytes("ERR Error running script %s, %s" % (funcname.decode("latin-1"), e))
+        finally:
+            self.run = None
+            self._propagate(run)
+        if reply[:1] == b"-":
+            node.stats.error(reply[1:-2].decode("latin-1", "replace"))
+        return Raw(reply)
+
+    def _propagate(self, run) -> None:
+        """The script's effects go to replicas and AOF, in MULTI/EXEC when more than one; the
+        EVAL/FCALL itself is not propagated."""
+        c = run.caller
+        c.propagate_as = []
+        writes = run.writes
+        if not writes:
+            return
+        node = self.node
+        if len(writes) > 1:
+            db0 = writes[0][0]
+            writes = [(db0, [b"MULTI"], run.repl)] + writes + [(writes[-1][0], [b"EXEC"], run.repl)]
+        aof = node.aof_feed
+        master = node.repl.master
+        active = not c.is_master and master.active()
+        for db_id, argv, repl in writes:
+            if active and repl & PROPAGATE_REPL:
+                master.propagate(db_id, argv)
+            if aof is not None and repl & PROPAGATE_AOF:
+                aof(db_id, argv)
+
+    # -- the host side of the Lua API (called by lua_engine) -------------------------------------
+
+    def call(self, *argv):
+        """redis.call / redis.pcall (scriptCall): (0, RESP reply) or (1, error text)."""
+        run = self.run
+        if run is None:
+            return 1, b"redis.call/pcall can only be called inside a script invocation"
+        node = self.node
+        argv = list(argv)
+        cmd = node.cmd_lookup.get(argv[0])
+        if cmd is None:
+            cmd = node.cmd_lookup.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None:
+            return 1, b"Unknown Redis command called from script"
+        n = len(argv)
+        if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
+            return 1, b"Wrong number of args calling Redis command from script"
+        if "noscript" in cmd.flags:
+            return 1, b"This Redis command is not allowed from script"
+        caller = run.caller
+        sc = run.client
+        if caller.acl_user.restricted and not caller.is_master:
+            r, idx = node.acl.check_user(caller.acl_user, cmd, argv)
+            if r:
+                try:
+                    node.acl.add_log(caller, r, "lua", cmd.name.encode() if r == 1 else argv[idx], None)
+                except Exception:
+                    pass
+                return 1, ("The user executing the script %s" % _ACL_SCRIPT_MESSAGES.get(r, "no permission")).encode()
+        is_write = cmd.is_write
+        if run.read_only and (is_write or cmd.name in _MAY_REPLICATE):
+            return 1, b"Write commands are not allowed from read-only scripts."
+        if is_write and not run.write_dirty:
+            if node.repl.link is not None and node.config["replica-read-only"] and not caller.is_master:
+                return 1, b"-" + errors.READONLY.encode()
+            if node.disk_error is not None:
+                return 1, b"-" + node.disk_error.encode("latin-1")
+        if is_write:
+            run.write_dirty = True
+        if node.cluster is not None and not caller.is_master and not cmd.no_keys:
+            err = node.cluster_route(sc, cmd, argv)
+            if err is not None:
+                if err.startswith("CLUSTERDOWN The cluster is down and only"):
+                    return 1, b"Script attempted to execute a write command while the cluster is down and readonly"
+                if err.startswith("CLUSTERDOWN The cluster is down"):
+                    return 1, b"Script attempted to execute a command while the cluster is down"
+                return 1, b"Script attempted to access a non local key in a cluster node"
+            if not run.allow_cross_slot:
+                idx = cmd.get_keys(argv)
+                if idx:
+                    slot = key_hash_slot(argv[idx[0]])
+                    if run.slot == -1:
+                        run.slot = slot
+                    elif run.slot != slot:
+                        return 1, b"Script attempted to access keys that do not hash to the same slot"
+        # call()
+        dirty = node.dirty
+        out = sc.out
+        try:
+            r = cmd.handler(sc, argv)
+        except CommandError as e:
+            cmd.failed_calls += 1
+            node.stats.error(e.message)
+            reply = error_bytes(e.message)
+        except Exception as e:
+            node.log.warning("Internal error running %r from a script: %r" % (argv[:3], e))
+            reply = error_bytes("ERR internal error: %s" % type(e).__name__)
+        else:
+            if r is NO_REPLY:
+                reply = b"".join(out)
+            elif type(r) is Raw:
+                reply = bytes(r)
+            else:
+                reply = encode(r, sc.resp3)
+        out.clear()
+        cmd.calls += 1
+        node.stats.commands += 1
+        if node.dirty != dirty:
+            override = sc.propagate_as
+            sc.propagate_as = None
+            for a in (override if override is not None else (argv,)):
+                run.writes.append((sc.db.id, a, run.repl))
+            if node.memory is not None:
+                node.memory.after_write(sc, cmd, argv)
+        if node.monitors and not cmd.flags & {"admin", "skip_monitor"}:
+            node.feed_monitors(sc, argv)
+        if not reply:
+            reply = b"_\r\n" if sc.resp3 else b"$-1\r\n"
+        return 0, reply
+
+    def log(self, level, text) -> None:
+        log = self.node.log
+        msg = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        (log.debug, log.verbose, log.notice, log.warning)[int(level)](msg)
+
+    def setresp(self, n) -> None:
+        if self.run is not None:
+            self.run.client.resp3 = int(n) == 3
+
+    def set_repl(self, flags) -> None:
+        if self.run is not None:
+            self.run.repl = int(flags)
+
+    def acl_check(self, *argv):
+        """redis.acl_check_cmd: may the caller's user run this command?  None: no such command."""
+        run = self.run
+        argv = list(argv)
+        cmd = table_lookup(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None:
+            return None
+        if run is None:
+            return True
+        r, _ = self.node.acl.check_user(run.caller.acl_user, cmd, argv)
+        return not r
+
+    def register_function(self, name, callback, desc, flags):
+        """redis.register_function while FUNCTION LOAD runs a library: None, or the error text."""
+        lib = self.loading
+        if lib is None:
+            return b"redis.register_function can only be called on FUNCTION LOAD command"
+        if not _valid_name(name):
+            return (b"Library names can only contain letters, numbers, or underscores(_) and must be at "
+                    b"least one character long")
+        if name in lib.functions:
+            return b"Function already exists in the library"
+        f = 0
+        for v in flags.values():
+            f |= _FLAG_BY_NAME[v]
+        lib.functions[name] = Function(name, callback, desc, f, lib)
+        return None
+
+    # -- function libraries ---------------------------------------------------------------------------
+
+    def create_library(self, code: bytes, replace: bool) -> bytes:
+        """functionsCreateWithLibraryCtx: load (or replace) a library; its name, or CommandError."""
+        name, engine_name, body = library_metadata(code)
+        if not _valid_name(name):
+            raise CommandError("ERR Library names can only contain letters, numbers, or underscores(_) and must be "
+                               "at least one character long")
+        if engine_name.lower() != b"lua":
+            raise CommandError("ERR Engine '%s' not found" % engine_name.decode("latin-1"))
+        old = self.libraries.get(name)
+        if old is not None and not replace:
+            raise CommandError("ERR Library '%s' already exists" % name.decode("latin-1"))
+        engine = self.func_engine
+        f, err = engine.compile(body, b"@user_function")
+        if f is None:
+            raise CommandError("ERR Error compiling function: %s" % err.decode("latin-1"))
+        lib = Library(name, code)
+        self.loading = lib
+        try:
+            err = engine.load_library(f)
+        finally:
+            self.loading = None
+        if err is not None:
+            raise CommandError("ERR Error registering functions: %s" % err.decode("latin-1"))
+        if not lib.functions:
+            raise CommandError("ERR No functions registered")
+        for fname in lib.functions:
+            existing = self.functions.get(fname)
+            if existing is not None and existing.library is not old:
+                raise CommandError("ERR Function %s already exists" % fname.decode("latin-1"))
+        if old is not None:
+            self._unlink(old)
+        self.libraries[name] = lib
+        self.functions.update(lib.functions)
+        return name
+
+    def _unlink(self, lib) -> None:
+        del self.libraries[lib.name]
+        for fname in lib.functions:
+            if self.functions.get(fname) is not None and self.functions[fname].library is lib:
+                del self.functions[fname]
+
+    def flush_functions(self) -> None:
+        self.libraries = {}
+        self.functions = {}
+        self._func_engine = None
+
+    def dump_functions(self) -> bytes:
+        from ..store.rdb import RDB_VERSION, _string, crc64
+
+        compress = self.node.config["rdbcompression"]
+        body = b"".join(bytes((OP_FUNCTION2,)) + _string(lib.code, compress) for lib in self.libraries.values())
+        body += struct.pack("<H", RDB_VERSION)
+        return body + struct.pack("<Q", crc64(body))
+
+
+def scripting(node) -> Scripting:
+    """The node's scripting state, created on first use."""
+    s = node.__dict__.get("scripting")
+    if s is None:
+        s = node.__dict__["scripting"] = Scripting(node)
+    return s
+
+
+def _valid_name(name: bytes) -> bool:
+    """functionsVerifyName: letters, digits and underscores, at least one."""
+    if not name:
+        return False
+    for ch in name:
+        if not (48 <= ch <= 57 or 65 <= ch <= 90 or 97 <= ch <= 122 or ch == 95):
+            return False
+    return True
+
+
+def _split_args(line: bytes):
+    """sdssplitargs (simplified: words separated by spaces, double or single quotes group);
+    None for unbalanced quotes."""
+    out = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\f\v":
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        quote = None
+        while i < n:
+            ch = line[i]
+            if quote is not None:
+                if ch == 0x5C and quote == 0x22 and i + 1 < n:
+                    i += 1
+                    cur.append(line[i])
+                elif ch == quote:
+                    quote = None
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\f\v":
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur.append(ch)
+            elif ch in b" \n\r\t\f\v":
+                break
+            elif ch in (0x22, 0x27):
+                quote = ch
+            else:
+                cur.append(ch)
+            i += 1
+        else:
+            if quote is not None:
+                return None
+        out.append(bytes(cur))
+
+
+def shebang_flags(body: bytes):
+    """evalExtractShebangFlags: (flags, length of the shebang line) of an EVAL script."""
+    if not body.startswith(b"#!"):
+        return EVAL_COMPAT, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = _split_args(body[:end])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError("ERR Unexpected engine in script shebang: %s" % parts[0].decode("latin-1"))
+    flags = 0
+    for p in parts[1:]:
+        if p.startswith(b"flags="):
+            for fl in p[6:].split(b","):
+                if not fl and not p[6:]:
+                    continue
+                f = _FLAG_BY_NAME.get(fl)
+                if f is None:
+                    raise CommandError("ERR Unexpected flag in script shebang: %s" % fl.decode("latin-1"))
+                flags |= f
+        else:
+            raise CommandError("ERR Unknown lua shebang option: %s" % p.decode("latin-1"))
+    return flags, end
+
+
+def library_metadata(code: bytes):
+    """functionExtractLibMetaData: (name, engine, code after the shebang line)."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    end = code.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid library metadata")
+    parts = _split_args(code[:end])
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
+    engine = parts[0][2:]
+    name = None
+    for p in parts[1:]:
+        if p[:5].lower() == b"name=":
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given multiple times")
+            name = p[5:]
+            continue
+        raise CommandError("ERR Invalid metadata value given: %s" % p.decode("latin-1"))
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    return name, engine, code[end:]
+
+
+def _numkeys(argv, msg: str | None = None) -> int:
+    n = string2ll(argv[2])
+    if n is None:
+        raise CommandError(msg or errors.NOT_INTEGER)
+    if n > len(argv) - 3:
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    if n < 0:
+        raise CommandError("ERR Number of keys can't be negative")
+    return n
+
+
+# -- EVAL ---------------------------------------------------------------------------------------------
+
+def _eval(c, argv, evalsha: bool, ro: bool):
+    node = c.node
+    if node.monitors:  # fed before the script's own commands (evalCommand)
+        node.feed_monitors(c, argv)
+    if evalsha and len(argv[1]) != 40:
+        raise CommandError(NOSCRIPT)
+    numkeys = _numkeys(argv)
+    s = scripting(node)
+    if evalsha:
+        sha = argv[1].lower()
+        script = s.scripts.get(sha)
+        if script is None:
+            raise CommandError(NOSCRIPT)
+    else:
+        sha = s.create_script(argv[1])
+        script = s.scripts[sha]
+    return s.execute(c, script.function, True, sha, script.flags, ro, argv[3:3 + numkeys], argv[3 + numkeys:], argv)
+
+
+@command("eval")
+def eval_(c, argv):
+    return _eval(c, argv, False, False)
+
+
+@command("evalsha")
+def evalsha(c, argv):
+    return _eval(c, argv, True, False)
+
+
+@command("eval_ro")
+def eval_ro(c, argv):
+    return _eval(c, argv, False, True)
+
+
+@command("evalsha_ro")
+def evalsha_ro(c, argv):
+    return _eval(c, argv, True, True)
+
+
+# -- SCRIPT -------------------------------------------------------------------------------------------
+
+@command("script|load")
+def script_load(c, argv):
+    return scripting(c.node).create_script(argv[2])
+
+
+@command("script|exists")
+def script_exists(c, argv):
+    scripts = scripting(c.node).scripts
+    return [1 if a.lower() in scripts else 0 for a in argv[2:]]
+
+
+@command("script|flush")
+def script_flush(c, argv):
+    if len(argv) == 3 and argv[2].lower() in (b"sync", b"async"):
+        pass
+    elif len(argv) != 2:
+        raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    scripting(c.node).flush_scripts()
+    return OK
+
+
+@command("script|kill")
+def script_kill(c, argv):
+    raise CommandError(NOTBUSY)
+
+
+@command("script|debug")
+def script_debug(c, argv):
+    mode = argv[2].lower()
+    if mode == b"no":
+        return OK
+    if mode in (b"yes", b"sync"):
+        raise CommandError("ERR The Lua debugger (SCRIPT DEBUG) is not supported by this server")
+    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+
+
+@command("script|help")
+def script_help(c, argv):
+    return [Status(line) for line in SCRIPT_HELP]
+
+
+SCRIPT_HELP = [
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+# -- FUNCTION and FCALL -------------------------------------------------------------------------------
+
+@command("function|load")
+def function_load(c, argv):
+    i = 2
+    replace = False
+    while i < len(argv) - 1:
+        a = argv[i]
+        i += 1
+        if a.lower() == b"replace":
+            replace = True
+            continue
+        raise CommandError("ERR Unknown option given: %s" % a.decode("latin-1"))
+    if i >= len(argv):
+        raise CommandError("ERR Function code is missing")
+    name = scripting(c.node).create_library(argv[i], replace)
+    c.node.dirty += 1
+    return name
+
+
+@command("function|delete")
+def function_delete(c, argv):
+    s = scripting(c.node)
+    lib = s.libraries.get(argv[2])
+    if lib is None:
+        raise CommandError("ERR Library not found")
+    s._unlink(lib)
+    c.node.dirty += 1
+    return OK
+
+
+@command("function|flush")
+def function_flush(c, argv):
+    if len(argv) == 3 and argv[2].lower() in (b"sync", b"async"):
+        pass
+    elif len(argv) != 2:
+        raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    scripting(c.node).flush_functions()
+    c.node.dirty += 1
+    return OK
+
+
+@command("function|kill")
+def function_kill(c, argv):
+    raise CommandError(NOTBUSY)
+
+
+@command("function|stats")
+def function_stats(c, argv):
+    s = scripting(c.node)
+    return Map([
+        (b"running_script", None),
+        (b"engines", Map([(b"LUA", Map([(b"libraries_count", len(s.libraries)),
+                                         (b"functions_count", len(s.functions))]))])),
+    ])
+
+
+@command("function|list")
+def function_list(c, argv):
+    with_code = False
+    pattern = None
+    i = 2
+    while i < len(argv):
+        a = argv[i].lower()
+        if not with_code and a == b"withcode":
+            with_code = True
+        elif pattern is None and a == b"libraryname":
+            if i >= len(argv) - 1:
+                raise CommandError("ERR library name argument was not given")
+            i += 1
+            pattern = argv[i]
+        else:
+            raise CommandError("ERR Unknown argument %s" % argv[i].decode("latin-1"))
+        i += 1
+    out = []
+    for lib in scripting(c.node).libraries.values():
+        if pattern is not None and not stringmatchlen(pattern, lib.name, True):
+            continue
+        funcs = [Map([(b"name", f.name), (b"description", f.desc),
+                      (b"flags", SetReply(Status(n) for n, bit in FLAG_NAMES if f.flags & bit))])
+                 for f in lib.functions.values()]
+        pairs = [(b"library_name", lib.name), (b"engine", b"LUA"), (b"functions", funcs)]
+        if with_code:
+            pairs.append((b"library_code", lib.code))
+        out.append(Map(pairs))
+    return out
+
+
+@command("function|dump")
+def function_dump(c, argv):
+    return scripting(c.node).dump_functions()
+
+
+@command("function|restore")
+def function_restore(c, argv):
+    from ..store.rdb import RDB_VERSION, _Reader, crc64
+
+    policy = b"append"
+    if len(argv) > 4:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 4:
+        policy = argv[3].lower()
+        if policy not in (b"flush", b"append", b"replace"):
+            raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    payload = argv[2]
+    if (len(payload) < 10 or struct.unpack_from("<H", payload, len(payload) - 10)[0] > RDB_VERSION
+            or struct.unpack_from("<Q", payload, len(payload) - 8)[0] != crc64(payload[:-8])):
+        raise CommandError("ERR DUMP payload version or checksum are wrong")
+    codes = []
+    r = _Reader(payload[:-10])
+    try:
+        while r.pos < len(payload) - 10:
+            op = r.byte()
+            if op != OP_FUNCTION2:
+                raise CommandError("ERR given type is not a function")
+            codes.append(r.string())
+    except CommandError:
+        raise
+    except Exception:
+        raise CommandError("ERR payload is invalid") from None
+    s = scripting(c.node)
+    saved = (s.libraries, s.functions, s._func_engine)
+    try:
+        if policy == b"flush":
+            s.libraries, s.functions = {}, {}
+        else:
+            s.libraries, s.functions = dict(s.libraries), dict(s.functions)
+        for code in codes:
+            s.create_library(code, policy == b"replace")
+    except CommandError:
+        s.libraries, s.functions, s._func_engine = saved
+        raise
+    c.node.dirty += 1
+    return OK
+
+
+@command("function|help")
+def function_help(c, argv):
+    return [Status(line) for line in FUNCTION_HELP]
+
+
+FUNCTION_HELP = [
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION "
+    "RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+def _fcall(c, argv, ro: bool):
+    node = c.node
+    if node.monitors:
+        node.feed_monitors(c, argv)
+    s = scripting(node)
+    f = s.functions.get(argv[1])
+    if f is None:
+        raise CommandError("ERR Function not found")
+    numkeys = _numkeys(argv, "ERR Bad number of keys provided")
+    return s.execute(c, f.callback, False, f.name, f.flags, ro, argv[3:3 + numkeys], argv[3 + numkeys:], argv)
+
+
+@command("fcall")
+def fcall(c, argv):
+    return _fcall(c, argv, False)
+
+
+@command("fcall_ro")
+def fcall_ro(c, argv):
+    return _fcall(c, argv, True)
