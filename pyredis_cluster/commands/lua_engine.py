@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import struct
 
 import lupa.lua51 as lupa
 
@@ -368,6 +369,7 @@ G.coroutine = readonly(coroutine)
 G.math = readonly(mathlib)
 G.bit = readonly(host.bit)
 G.cjson = readonly(host.cjson)
+G.cmsgpack = readonly(host.cmsgpack)
 local redis_ro, redis_tbl = readonly(redis)
 G.redis = redis_ro
 
@@ -614,13 +616,23 @@ def _json_string(s: bytes) -> bytes:
 
 def _make_cjson(rt):
     """A ``cjson`` library with Lua CJSON's ``encode`` / ``decode`` behaviour for the common cases
-    (tables with keys 1..n are arrays, other tables objects; numbers as ``%.14g``)."""
+    (tables with keys 1..n are arrays, other tables objects; numbers as ``%.14g``), and its settings
+    (``encode_max_depth``, ``decode_max_depth``, ``encode_invalid_numbers`` ...)."""
     lua_type = lupa.lua_type
     null = rt.eval("newproxy()")  # cjson.null: a unique userdata (a lightuserdata in Lua CJSON)
+    cfg = {"encode_max_depth": 1000, "decode_max_depth": 1000, "encode_invalid_numbers": False,
+           "decode_invalid_numbers": True, "encode_number_precision": 14}
+
+    def number(v) -> bytes:
+        if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+            if not cfg["encode_invalid_numbers"]:
+                raise ValueError("Cannot serialise number: must not be NaN or Inf")
+            if cfg["encode_invalid_numbers"] == "null":
+                return b"null"
+            return b"nan" if math.isnan(v) else (b"inf" if v > 0 else b"-inf")
+        return b"%.*g" % (cfg["encode_number_precision"], v)
 
     def enc(v, depth=0):
-        if depth > 1000:
-            raise ValueError("Cannot serialise, excessive nesting (1001)")
         if v is None:
             return b"null"
         if v is True:
@@ -628,47 +640,56 @@ def _make_cjson(rt):
         if v is False:
             return b"false"
         if isinstance(v, (int, float)):
-            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
-                raise ValueError("Cannot serialise number: must not be NaN or Inf")
-            return (b"%.14g" % v)
+            return number(v)
         if isinstance(v, bytes):
             return _json_string(v)
         t = lua_type(v)
         if t == "table":
-            if v == null:
-                return b"null"
+            depth += 1
+            if depth > cfg["encode_max_depth"]:
+                raise ValueError("Cannot serialise, excessive nesting (%d)" % depth)
             items = list(v.items())
             if not items:
                 return b"{}"
             keys = [k for k, _ in items]
-            if all(isinstance(k, (int, float)) and k == int(k) and k >= 1 for k in keys):
+            if all(isinstance(k, (int, float)) and not isinstance(k, bool) and k == int(k) and k >= 1
+                   for k in keys):
                 n = int(max(keys))
                 if n <= len(items) * 2 or n <= 10:
                     d = {int(k): x for k, x in items}
-                    return b"[" + b",".join(enc(d.get(i), depth + 1) for i in range(1, n + 1)) + b"]"
+                    return b"[" + b",".join(enc(d.get(i), depth) for i in range(1, n + 1)) + b"]"
+                raise ValueError("Cannot serialise table: excessively sparse array")
             parts = []
             for k, x in items:
                 if isinstance(k, bytes):
                     ks = k
-                elif isinstance(k, (int, float)):
-                    ks = b"%.14g" % k
+                elif isinstance(k, (int, float)) and not isinstance(k, bool):
+                    ks = number(k)
                 else:
-                    raise ValueError("Cannot serialise %s: table key must be a number or string" % t)
-                parts.append(_json_string(ks) + b":" + enc(x, depth + 1))
+                    raise ValueError("Cannot serialise %s: table key must be a number or string"
+                                     % ("boolean" if isinstance(k, bool) else lua_type(k)))
+                parts.append(_json_string(ks) + b":" + enc(x, depth))
             return b"{" + b",".join(parts) + b"}"
+        if t == "userdata" and v == null:
+            return b"null"
         raise ValueError("Cannot serialise %s: type not supported" % t)
 
-    def to_lua(v):
+    def to_lua(v, depth=1):
+        if depth > cfg["decode_max_depth"]:
+            raise ValueError("Found too many nested data structures (%d)" % depth)
         if v is None:
             return null
         if isinstance(v, str):
-            return v.encode("latin-1") if all(ord(ch) < 256 for ch in v) else v.encode("utf-8")
-        if isinstance(v, bool) or isinstance(v, (int, float)):
+            try:
+                return v.encode("latin-1")
+            except UnicodeEncodeError:
+                return v.encode("utf-8")
+        if isinstance(v, (bool, int, float)):
             return v
         if isinstance(v, list):
-            return rt.table_from({i + 1: to_lua(x) for i, x in enumerate(v)})
+            return rt.table_from({i + 1: to_lua(x, depth + 1) for i, x in enumerate(v)})
         if isinstance(v, dict):
-            return rt.table_from({to_lua(k): to_lua(x) for k, x in v.items()})
+            return rt.table_from({to_lua(k, depth + 1): to_lua(x, depth + 1) for k, x in v.items()})
         return v
 
     def encode(*a):
@@ -681,26 +702,268 @@ def _make_cjson(rt):
 
     def decode(*a):
         if len(a) != 1 or not isinstance(a[0], bytes):
-            return (None, None, b"bad argument #1 to 'decode' (string expected)")
+            return (None, None, b"bad argument #1 to 'decode' (string expected, got no value)")
         try:
             text = a[0].decode("utf-8")
         except UnicodeDecodeError:
             text = a[0].decode("latin-1")
         try:
             return (to_lua(json.loads(text)), True, None)
-        except ValueError as e:
-            return (None, None, ("Expected value but found invalid token at character %d"
-                                 % (getattr(e, "pos", 0) + 1)).encode())
+        except json.JSONDecodeError as e:
+            return (None, None, ("Expected value but found invalid token at character %d" % (e.pos + 1)).encode())
+        except (ValueError, RecursionError) as e:
+            return (None, None, str(e).encode())
 
-    wrap = rt.eval("""function(enc, dec, null)
+    def setting(name, kind):
+        def f(*a):
+            if a:
+                v = a[0]
+                if kind == "int":
+                    cfg[name] = int(v)
+                elif v == b"null":
+                    cfg[name] = "null"
+                else:
+                    cfg[name] = bool(v) and v != b"off"
+            return cfg.get(name)
+
+        return f
+
+    wrap = rt.eval("""function(enc, dec, null, settings)
         local error = error
-        return {
+        local t = {
           encode = function(...) local r, e = enc(...) if e then error(e, 2) end return r end,
           decode = function(...) local r, ok, e = dec(...) if e then error(e, 2) end return r end,
           null = null,
         }
+        for k, v in pairs(settings) do t[k] = v end
+        return t
       end""")
-    return wrap(encode, decode, null)
+    settings = rt.table_from({
+        b"encode_max_depth": setting("encode_max_depth", "int"),
+        b"decode_max_depth": setting("decode_max_depth", "int"),
+        b"encode_invalid_numbers": setting("encode_invalid_numbers", "bool"),
+        b"decode_invalid_numbers": setting("decode_invalid_numbers", "bool"),
+        b"encode_number_precision": setting("encode_number_precision", "int"),
+        b"encode_keep_buffer": setting("encode_keep_buffer", "bool"),
+        b"encode_sparse_array": setting("encode_sparse_array", "bool"),
+    })
+    return wrap(encode, decode, null, settings)
+
+
+# -- cmsgpack (lua-cmsgpack's format choices) ---------------------------------------------------------
+
+_MP_ENCODER = r"""
+local host = ...
+local char, byte, concat, type, next = string.char, string.byte, table.concat, type, next
+local mp_number = host.mp_number
+local function is_array(t)
+  local count, max = 0, 0
+  for k in next, t do
+    if type(k) ~= "number" or k <= 0 or k ~= math.floor(k) then return false end
+    count = count + 1
+    if k > max then max = k end
+  end
+  return max == count, count
+end
+local function header(n, fix, small, c16, c32)
+  if n < small then return char(fix + n) end
+  if n <= 0xffff then return c16 .. char(math.floor(n / 256), n % 256) end
+  return c32 .. char(math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+end
+local encode
+encode = function(v, level, out)
+  local t = type(v)
+  if t == "table" and level == 16 then t = "nil" end
+  if t == "string" then
+    local n = #v
+    if n < 32 then out[#out + 1] = char(0xa0 + n)
+    elseif n <= 0xff then out[#out + 1] = "\217" .. char(n)
+    else out[#out + 1] = header(n, 0, 0, "\218", "\219") end
+    out[#out + 1] = v
+  elseif t == "boolean" then out[#out + 1] = v and "\195" or "\194"
+  elseif t == "number" then out[#out + 1] = mp_number(v)
+  elseif t == "table" then
+    local arr, n = is_array(v)
+    if arr then
+      out[#out + 1] = header(n, 0x90, 16, "\220", "\221")
+      for i = 1, n do encode(v[i], level + 1, out) end
+    else
+      n = 0
+      for _ in next, v do n = n + 1 end
+      out[#out + 1] = header(n, 0x80, 16, "\222", "\223")
+      for k, x in next, v do encode(k, level + 1, out) encode(x, level + 1, out) end
+    end
+  else out[#out + 1] = "\192" end
+end
+return function(...)
+  local n = select("#", ...)
+  if n == 0 then error("MessagePack pack needs input.", 2) end
+  local out = {}
+  for i = 1, n do encode((select(i, ...)), 0, out) end
+  return concat(out)
+end
+"""
+
+
+def _mp_number(n) -> bytes:
+    """mp_encode_lua_number: integers in the smallest form, other numbers as float32 when exact, else
+    float64."""
+    if isinstance(n, float):
+        if n == n and not math.isinf(n) and n == int(n) and -(1 << 63) <= n < (1 << 63):
+            n = int(n)
+        else:
+            f32 = _to_float32(n)
+            if f32 == n or (math.isnan(n) and math.isnan(f32)):
+                return b"\xca" + struct.pack(">f", n)
+            return b"\xcb" + struct.pack(">d", n)
+    if n >= 0:
+        if n <= 127:
+            return bytes((n,))
+        if n <= 0xFF:
+            return b"\xcc" + bytes((n,))
+        if n <= 0xFFFF:
+            return b"\xcd" + struct.pack(">H", n)
+        if n <= 0xFFFFFFFF:
+            return b"\xce" + struct.pack(">I", n)
+        return b"\xcf" + struct.pack(">Q", n)
+    if n >= -32:
+        return bytes((n & 0xFF,))
+    if n >= -128:
+        return b"\xd0" + struct.pack(">b", n)
+    if n >= -32768:
+        return b"\xd1" + struct.pack(">h", n)
+    if n >= -2147483648:
+        return b"\xd2" + struct.pack(">i", n)
+    return b"\xd3" + struct.pack(">q", n)
+
+
+def _to_float32(n: float) -> float:
+    try:
+        return struct.unpack(">f", struct.pack(">f", n))[0]
+    except OverflowError:
+        return float("nan")
+
+
+class _MPError(ValueError):
+    pass
+
+
+def _make_cmsgpack(rt):
+    """The ``cmsgpack`` library: ``pack`` (in Lua, so tables are walked in Lua's order, as
+    lua-cmsgpack does), ``unpack``, ``unpack_one``, ``unpack_limit``."""
+    pack = rt.execute("return loadstring(...)", _MP_ENCODER.encode(), b"=redis_internal")(
+        rt.table_from({b"mp_number": _mp_number}))
+
+    def table(pairs):
+        t = rt.table()
+        for k, v in pairs:
+            if k is not None and v is not None:
+                t[k] = v
+        return t
+
+    def one(b: bytes, i: int):
+        if i >= len(b):
+            raise _MPError("Missing bytes in input.")
+        c = b[i]
+        i += 1
+
+        def take(n):
+            nonlocal i
+            if i + n > len(b):
+                raise _MPError("Missing bytes in input.")
+            r = b[i:i + n]
+            i += n
+            return r
+
+        def seq(n):
+            nonlocal i
+            out = []
+            for _ in range(n):
+                v, i = one(b, i)
+                out.append(v)
+            return out
+
+        def mapping(n):
+            nonlocal i
+            out = []
+            for _ in range(n):
+                k, i = one(b, i)
+                v, i = one(b, i)
+                out.append((k, v))
+            return out
+
+        if c <= 0x7F:
+            return c, i
+        if c >= 0xE0:
+            return c - 256, i
+        if 0xA0 <= c <= 0xBF:
+            return take(c & 0x1F), i
+        if 0x90 <= c <= 0x9F:
+            return table(enumerate(seq(c & 0x0F), 1)), i
+        if 0x80 <= c <= 0x8F:
+            return table(mapping(c & 0x0F)), i
+        if c == 0xC0:
+            return None, i
+        if c in (0xC2, 0xC3):
+            return c == 0xC3, i
+        fixed = {0xCA: ">f", 0xCB: ">d", 0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b",
+                 0xD1: ">h", 0xD2: ">i", 0xD3: ">q"}
+        if c in fixed:
+            fmt = fixed[c]
+            v = struct.unpack(fmt, take(struct.calcsize(fmt)))[0]
+            return v, i
+        sized = {0xD9: ">B", 0xDA: ">H", 0xDB: ">I", 0xC4: ">B", 0xC5: ">H", 0xC6: ">I"}
+        if c in sized:
+            fmt = sized[c]
+            n = struct.unpack(fmt, take(struct.calcsize(fmt)))[0]
+            return take(n), i
+        if c in (0xDC, 0xDD):
+            n = struct.unpack(">H" if c == 0xDC else ">I", take(2 if c == 0xDC else 4))[0]
+            return table(enumerate(seq(n), 1)), i
+        if c in (0xDE, 0xDF):
+            n = struct.unpack(">H" if c == 0xDE else ">I", take(2 if c == 0xDE else 4))[0]
+            return table(mapping(n)), i
+        raise _MPError("Bad data format in input.")
+
+    def unpack_full(data, limit=0, offset=0):
+        if not isinstance(data, bytes):
+            return (None, b"bad argument #1 to 'unpack' (string expected)")
+        i = int(offset)
+        out = []
+        try:
+            while i < len(data) and (limit <= 0 or len(out) < limit):
+                v, i = one(data, i)
+                out.append(v)
+        except _MPError as e:
+            return (None, str(e).encode())
+        return (i, out)
+
+    def unpack(*a):
+        if not a:
+            return (False, b"MessagePack unpack needs input.")
+        r = unpack_full(a[0])
+        if r[0] is None:
+            return (False, r[1])
+        return (True, *r[1])
+
+    def unpack_limit(data=None, limit=0, offset=0):
+        r = unpack_full(data, int(limit), offset)
+        if r[0] is None:
+            return (False, r[1])
+        nxt = r[0] if r[0] < len(data) else -1
+        return (True, nxt, *r[1])
+
+    wrap = rt.eval("""function(pack, unpack, unpack_limit)
+        local error, unpack_t = error, unpack
+        local function check(ok, ...) if not ok then error((...), 3) end return ... end
+        return {
+          pack = pack,
+          unpack = function(...) return check(unpack(...)) end,
+          unpack_one = function(s, offset) return check(unpack_limit(s, 1, offset or 0)) end,
+          unpack_limit = function(s, limit, offset) return check(unpack_limit(s, limit or 0, offset or 0)) end,
+        }
+      end""")
+    return wrap(pack, unpack, unpack_limit)
 
 
 class ScriptRaise(Exception):
@@ -760,6 +1023,7 @@ class LuaEngine:
             b"version_num": _version_num(version),
             b"bit": _make_bit(rt),
             b"cjson": _make_cjson(rt),
+            b"cmsgpack": _make_cmsgpack(rt),
         })
         boot = rt.execute("return loadstring(...)", _BOOT.encode(), b"=redis_internal")
         m = boot(api)

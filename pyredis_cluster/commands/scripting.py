@@ -36,6 +36,7 @@ from ..cluster.slots import key_hash_slot
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, encode, error_bytes
 from ..store.glob import stringmatchlen
+from .admin import debug_subcommand
 from .keys import string2ll
 from .table import command, lookup as table_lookup
 
@@ -170,6 +171,7 @@ class Scripting:
         self.functions: dict = {}  # name -> Function
         self.run = None  # the Run in progress
         self.loading = None  # the Library whose code FUNCTION LOAD is running
+        self.disable_deny_script = False  # DEBUG SET-DISABLE-DENY-SCRIPTS (tests: noscript commands allowed)
 
     @property
     def eval_engine(self):
@@ -275,7 +277,7 @@ class Scripting:
         n = len(argv)
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             return 1, b"Wrong number of args calling Redis command from script"
-        if "noscript" in cmd.flags:
+        if "noscript" in cmd.flags and not self.disable_deny_script:
             return 1, b"This Redis command is not allowed from script"
         caller = run.caller
         sc = run.client
@@ -454,6 +456,12 @@ def scripting(node) -> Scripting:
     if s is None:
         s = node.__dict__["scripting"] = Scripting(node)
     return s
+
+
+@debug_subcommand("set-disable-deny-scripts", lambda n: n == 3)
+def debug_set_disable_deny_scripts(c, argv):
+    scripting(c.node).disable_deny_script = argv[2] not in (b"0", b"")
+    return OK
 
 
 def _valid_name(name: bytes) -> bool:
