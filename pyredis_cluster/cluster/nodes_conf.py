@@ -38,7 +38,7 @@ def node_description(cs, node: ClusterNode) -> str:
                                   "disconnected"))
     line = " ".join(parts)
     if node.numslots:
-        line += "".join(" %d" % a if a == b else " %d-%d" % (a, b) for a, b in bitmap_ranges(node.slots))
+        line += _slots_text(node)
     if node.flags & NODE_MYSELF:
         for j in sorted(set(cs.migrating_slots_to) | set(cs.importing_slots_from)):
             if j in cs.migrating_slots_to:
@@ -46,6 +46,20 @@ def node_description(cs, node: ClusterNode) -> str:
             else:
                 line += " [%d-<-%s]" % (j, cs.importing_slots_from[j].name)
     return line
+
+
+_slots_text_cache: dict = {}  # slot bitmap -> its " a-b c ..." text (nodes.conf is written often)
+
+
+def _slots_text(node: ClusterNode) -> str:
+    key = bytes(node.slots)
+    text = _slots_text_cache.get(key)
+    if text is None:
+        text = "".join(" %d" % a if a == b else " %d-%d" % (a, b) for a, b in bitmap_ranges(key))
+        if len(_slots_text_cache) >= 64:
+            _slots_text_cache.clear()
+        _slots_text_cache[key] = text
+    return text
 
 
 def nodes_description(cs, filter_flags: int = 0) -> str:

@@ -19,7 +19,7 @@ import sys
 import time
 
 from .. import errors
-from ..config import REDIS_VERSION
+from ..config import REDIS_VERSION, memtoull
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, Verbatim
 from ..store import types
@@ -1179,6 +1179,16 @@ def debug_sleep(c, argv):
 @debug_subcommand("set-active-expire", lambda n: n == 3)
 def debug_set_active_expire(c, argv):
     c.node.active_expire_enabled = bool(_atoi(argv[2]))
+    return OK
+
+
+@debug_subcommand("quicklist-packed-threshold", lambda n: n == 3)
+def debug_quicklist_packed_threshold(c, argv):
+    """quicklistisSetPackedThreshold: our lists have no plain nodes, so only the argument is checked
+    (a memory value up to 4GB - 1MB; 0 restores the default)."""
+    sz = memtoull(argv[2].decode("latin-1"))
+    if sz is None or sz > (1 << 32) - (1 << 20):
+        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
     return OK
 
 

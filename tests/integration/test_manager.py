@@ -420,6 +420,9 @@ def test_add_node_rebalance_weights_then_del_node(cluster):
         assert ">>> Configure node as replica of %s." % addr(new_master) in res.stdout
         wait_until(lambda: next(e for e in cluster_nodes(new_replica.port) if "myself" in e["flags"])["master"] == mid,
                    30, what="new replica follows the new master")
+        # every node must know both newcomers before slots move to them (SETSLOT names the node by id)
+        wait_until(lambda: all({mid, node_id(new_replica)} <= {e["id"] for e in cluster_nodes(n.port)}
+                               for n in nodes + extra), 30, what="every node knows the new nodes")
         res = manager("add-node", addr(nodes[1]), addr(nodes[0]))  # not empty: refused
         assert res.returncode == 1 and "[ERR] Node %s is not empty." % addr(nodes[1]) in res.stdout
         # a small weight gives the empty master a few slots: 16384 / 3.01 * 0.01 = 54 (+1 for rounding)
