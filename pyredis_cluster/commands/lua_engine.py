@@ -135,8 +135,10 @@ end
 -- luaReplyToRedisReply: a Lua value as RESP for a client speaking RESP cresp, the script having
 -- chosen sresp (redis.setresp)
 local to_resp
-to_resp = function(v, sresp, cresp, out)
+to_resp = function(v, sresp, cresp, out, level)
   local t = type(v)
+  level = (level or 0) + 1
+  if level > 7900 then out[#out + 1] = "-ERR reached lua stack limit\r\n" return end
   if t == "string" then out[#out + 1] = bulk(v)
   elseif t == "number" then out[#out + 1] = sfmt(":%d\r\n", v)
   elseif t == "boolean" then
@@ -172,14 +174,14 @@ to_resp = function(v, sresp, cresp, out)
     f = rawget(v, "map")
     if type(f) == "table" then
       local sub, n = {}, 0
-      for k, x in next, f do to_resp(k, sresp, cresp, sub) to_resp(x, sresp, cresp, sub) n = n + 1 end
+      for k, x in next, f do to_resp(k, sresp, cresp, sub, level) to_resp(x, sresp, cresp, sub, level) n = n + 1 end
       out[#out + 1] = (cresp == 3 and "%" .. n or "*" .. 2 * n) .. "\r\n" .. table.concat(sub)
       return
     end
     f = rawget(v, "set")
     if type(f) == "table" then
       local sub, n = {}, 0
-      for k in next, f do to_resp(k, sresp, cresp, sub) n = n + 1 end
+      for k in next, f do to_resp(k, sresp, cresp, sub, level) n = n + 1 end
       out[#out + 1] = (cresp == 3 and "~" or "*") .. n .. "\r\n" .. table.concat(sub)
       return
     end
@@ -187,7 +189,7 @@ to_resp = function(v, sresp, cresp, out)
     while true do
       local x = rawget(v, n + 1)
       if x == nil then break end
-      to_resp(x, sresp, cresp, sub)
+      to_resp(x, sresp, cresp, sub, level)
       n = n + 1
     end
     out[#out + 1] = "*" .. n .. "\r\n" .. table.concat(sub)
@@ -199,13 +201,15 @@ end
 -- The message handler (Redis's __redis__err__handler): where did the script fail?
 local unwrap = host.unwrap
 local function handler(err)
-  if type(err) == "userdata" then err = unwrap(err) end
+  local positioned = false
+  if type(err) == "userdata" then err, positioned = unwrap(err) end
   local level = 2
   local i = getinfo(level, "nSl")
   while i and (i.what == "C" or i.what == "tail" or i.source == INTERNAL) do
     level = level + 1
     i = getinfo(level, "nSl")
   end
+  if positioned and i and type(err) == "string" then err = i.short_src .. ":" .. i.currentline .. ": " .. err end
   if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
   if i then
     err.source = i.source
@@ -462,11 +466,11 @@ local load_redis = err_table({
         if type(k) ~= "string" then fail("named argument key given to redis.register_function is not a string") end
         local lk = string.lower(k)
         if lk == "function_name" then
-          if type(v) ~= "string" then fail("function_name argument given to redis.register_function must be a string") end
-          name = v
+          if type(v) ~= "string" and type(v) ~= "number" then fail("function_name argument given to redis.register_function must be a string") end
+          name = tostring(v)
         elseif lk == "description" then
-          if type(v) ~= "string" then fail("description argument given to redis.register_function must be a string") end
-          desc = v
+          if type(v) ~= "string" and type(v) ~= "number" then fail("description argument given to redis.register_function must be a string") end
+          desc = tostring(v)
         elseif lk == "callback" then
           if type(v) ~= "function" then fail("callback argument given to redis.register_function must be a function") end
           callback = v
@@ -486,7 +490,8 @@ local load_redis = err_table({
     elseif n == 2 then
       name, callback = ...
       if type(callback) ~= "function" then fail("second argument to redis.register_function must be a function") end
-      if type(name) ~= "string" then fail("first argument to redis.register_function must be a string") end
+      if type(name) ~= "string" and type(name) ~= "number" then fail("first argument to redis.register_function must be a string") end
+      name = tostring(name)
     else
       fail("wrong number of arguments to redis.register_function")
     end
@@ -498,7 +503,6 @@ local load_redis = err_table({
   REDIS_VERSION = host.version, REDIS_VERSION_NUM = host.version_num,
 })
 local LOAD_API = err_table({redis = load_redis})
-redis_tbl.register_function = load_redis.register_function
 M.load_library = function(f)
   load_api = LOAD_API
   local ok, e = pcall(f)
@@ -520,7 +524,6 @@ class Rand48:
 
     def __init__(self):
         self.x = 0x1234ABCD330E
-        self.next()  # redis-server has drawn one number before the first script runs
 
     def next(self) -> int:
         self.x = (0x5DEECE66D * self.x + 0xB) & 0xFFFFFFFFFFFF
@@ -614,6 +617,34 @@ def _json_string(s: bytes) -> bytes:
     return bytes(out)
 
 
+def _json_error(text: str, e) -> bytes:
+    """Lua CJSON's wording for the common decoding errors."""
+    pos = e.pos + 1
+    rest = text[e.pos:]
+    if not rest:
+        found = "T_END"
+    elif rest[0] in "]}":
+        found = "T_ARR_END" if rest[0] == "]" else "T_OBJ_END"
+    elif rest[0] == ",":
+        found = "T_COMMA"
+    else:
+        found = "invalid token"
+    msg = e.msg
+    if msg.startswith("Expecting ',' delimiter") and text.lstrip()[:1] == "[":
+        what = "Expected comma or array end but found %s" % found
+    elif msg.startswith("Expecting ',' delimiter"):
+        what = "Expected comma or object end but found %s" % found
+    elif msg.startswith("Expecting property name"):
+        what = "Expected object key string but found %s" % found
+    elif msg.startswith("Expecting ':'"):
+        what = "Expected colon but found %s" % found
+    elif msg.startswith("Extra data"):
+        what = "Expected the end but found %s" % found
+    else:
+        what = "Expected value but found %s" % found
+    return ("%s at character %d" % (what, pos)).encode()
+
+
 def _make_cjson(rt):
     """A ``cjson`` library with Lua CJSON's ``encode`` / ``decode`` behaviour for the common cases
     (tables with keys 1..n are arrays, other tables objects; numbers as ``%.14g``), and its settings
@@ -694,25 +725,26 @@ def _make_cjson(rt):
 
     def encode(*a):
         if len(a) != 1:
-            return (None, b"bad argument #1 to 'encode' (expected 1 argument)")
+            raise ScriptRaise(b"bad argument #1 to 'encode' (expected 1 argument)", True)
         try:
-            return (enc(a[0]), None)
-        except ValueError as e:
-            return (None, str(e).encode())
+            return enc(a[0])
+        except (ValueError, RecursionError) as e:
+            raise ScriptRaise(str(e).encode(), True) from None
 
     def decode(*a):
-        if len(a) != 1 or not isinstance(a[0], bytes):
-            return (None, None, b"bad argument #1 to 'decode' (string expected, got no value)")
+        if len(a) != 1 or not isinstance(a[0], (bytes, int, float)) or isinstance(a[0], bool):
+            raise ScriptRaise(b"bad argument #1 to 'decode' (string expected, got no value)", True)
+        data = a[0] if isinstance(a[0], bytes) else (b"%.14g" % a[0])
         try:
-            text = a[0].decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = a[0].decode("latin-1")
+            text = data.decode("latin-1")
         try:
-            return (to_lua(json.loads(text)), True, None)
+            return to_lua(json.loads(text))
         except json.JSONDecodeError as e:
-            return (None, None, ("Expected value but found invalid token at character %d" % (e.pos + 1)).encode())
+            raise ScriptRaise(_json_error(text, e), True) from None
         except (ValueError, RecursionError) as e:
-            return (None, None, str(e).encode())
+            raise ScriptRaise(str(e).encode(), True) from None
 
     def setting(name, kind):
         def f(*a):
@@ -728,17 +760,10 @@ def _make_cjson(rt):
 
         return f
 
-    wrap = rt.eval("""function(enc, dec, null, settings)
-        local error = error
-        local t = {
-          encode = function(...) local r, e = enc(...) if e then error(e, 2) end return r end,
-          decode = function(...) local r, ok, e = dec(...) if e then error(e, 2) end return r end,
-          null = null,
-        }
-        for k, v in pairs(settings) do t[k] = v end
-        return t
-      end""")
-    settings = rt.table_from({
+    return rt.table_from({
+        b"encode": encode,
+        b"decode": decode,
+        b"null": null,
         b"encode_max_depth": setting("encode_max_depth", "int"),
         b"decode_max_depth": setting("decode_max_depth", "int"),
         b"encode_invalid_numbers": setting("encode_invalid_numbers", "bool"),
@@ -747,7 +772,6 @@ def _make_cjson(rt):
         b"encode_keep_buffer": setting("encode_keep_buffer", "bool"),
         b"encode_sparse_array": setting("encode_sparse_array", "bool"),
     })
-    return wrap(encode, decode, null, settings)
 
 
 # -- cmsgpack (lua-cmsgpack's format choices) ---------------------------------------------------------
@@ -940,39 +964,35 @@ def _make_cmsgpack(rt):
 
     def unpack(*a):
         if not a:
-            return (False, b"MessagePack unpack needs input.")
+            raise ScriptRaise(b"MessagePack unpack needs input.", True)
         r = unpack_full(a[0])
         if r[0] is None:
-            return (False, r[1])
-        return (True, *r[1])
+            raise ScriptRaise(r[1], True)
+        return tuple(r[1])
 
     def unpack_limit(data=None, limit=0, offset=0):
-        r = unpack_full(data, int(limit), offset)
+        r = unpack_full(data, int(limit or 0), int(offset or 0))
         if r[0] is None:
-            return (False, r[1])
+            raise ScriptRaise(r[1], True)
         nxt = r[0] if r[0] < len(data) else -1
-        return (True, nxt, *r[1])
+        return (nxt, *r[1])
 
-    wrap = rt.eval("""function(pack, unpack, unpack_limit)
-        local error, unpack_t = error, unpack
-        local function check(ok, ...) if not ok then error((...), 3) end return ... end
-        return {
-          pack = pack,
-          unpack = function(...) return check(unpack(...)) end,
-          unpack_one = function(s, offset) return check(unpack_limit(s, 1, offset or 0)) end,
-          unpack_limit = function(s, limit, offset) return check(unpack_limit(s, limit or 0, offset or 0)) end,
-        }
-      end""")
-    return wrap(pack, unpack, unpack_limit)
+    return rt.table_from({
+        b"pack": pack,
+        b"unpack": unpack,
+        b"unpack_one": lambda data=None, offset=0: unpack_limit(data, 1, offset),
+        b"unpack_limit": unpack_limit,
+    })
 
 
 class ScriptRaise(Exception):
     """Raised by a redis.* function to throw a Lua error *value* (an error table) at the script: lupa
     hands the exception to Lua as the error object, and the message handler unwraps it."""
 
-    def __init__(self, value):
+    def __init__(self, value, positioned: bool = False):
         super().__init__("script error")
         self.value = value
+        self.positioned = positioned  # a message that gets the script's "source:line: " (luaL_error)
 
 
 def _c_function(impl):
@@ -992,7 +1012,9 @@ def _c_function(impl):
 
 
 def _unwrap(e):
-    return e.value if isinstance(e, ScriptRaise) else e
+    if isinstance(e, ScriptRaise):
+        return e.value, e.positioned
+    return e, False
 
 
 class LuaEngine:
@@ -1002,11 +1024,11 @@ class LuaEngine:
     ``log(level, text)``, ``setresp(n)``, ``set_repl(flags)``, ``acl_check(*argv)`` and, while a
     library loads, ``register_function(name, callback, description, flags)``."""
 
-    def __init__(self, host, version: str):
+    def __init__(self, host, version: str, rand: Rand48 | None = None):
         rt = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                              register_builtins=False)
         self.runtime = rt
-        self.rand = Rand48()
+        self.rand = rand if rand is not None else Rand48()
         api = rt.table_from({
             b"call": host.call,
             b"cfunction": _c_function,

@@ -171,6 +171,9 @@ class Scripting:
         self.functions: dict = {}  # name -> Function
         self.run = None  # the Run in progress
         self.loading = None  # the Library whose code FUNCTION LOAD is running
+        from .lua_engine import Rand48
+
+        self.rand = Rand48()  # one generator for the process, as Redis's redisLrand48
         self.disable_deny_script = False  # DEBUG SET-DISABLE-DENY-SCRIPTS (tests: noscript commands allowed)
 
     @property
@@ -178,7 +181,7 @@ class Scripting:
         if self._eval_engine is None:
             from .lua_engine import LuaEngine
 
-            self._eval_engine = LuaEngine(self, self.node.version)
+            self._eval_engine = LuaEngine(self, self.node.version, self.rand)
         return self._eval_engine
 
     @property
@@ -186,7 +189,7 @@ class Scripting:
         if self._func_engine is None:
             from .lua_engine import LuaEngine
 
-            self._func_engine = LuaEngine(self, self.node.version)
+            self._func_engine = LuaEngine(self, self.node.version, self.rand)
         return self._func_engine
 
     # -- EVAL scripts -----------------------------------------------------------------------------
@@ -229,7 +232,8 @@ class Scripting:
                                lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2)
         except Exception as e:  # a failure of the engine itself (not of the script)
             node.log.warning("Lua engine error: %r" % (e,))
-            reply = error_bytes("ERR Error running script %s, %s" % (funcname.decode("latin-1"), e))
+            msg = " ".join(str(e).split())[:100]
+            reply = error_bytes("ERR Error running script %s, %s" % (funcname.decode("latin-1"), msg))
         finally:
             self.run = None
             self._propagate(run)
@@ -395,17 +399,14 @@ class Scripting:
 
     # -- function libraries ---------------------------------------------------------------------------
 
-    def create_library(self, code: bytes, replace: bool) -> bytes:
-        """functionsCreateWithLibraryCtx: load (or replace) a library; its name, or CommandError."""
+    def build_library(self, code: bytes) -> Library:
+        """Compile a library and run its code to collect its functions (not linked yet)."""
         name, engine_name, body = library_metadata(code)
         if not _valid_name(name):
             raise CommandError("ERR Library names can only contain letters, numbers, or underscores(_) and must be "
                                "at least one character long")
         if engine_name.lower() != b"lua":
             raise CommandError("ERR Engine '%s' not found" % engine_name.decode("latin-1"))
-        old = self.libraries.get(name)
-        if old is not None and not replace:
-            raise CommandError("ERR Library '%s' already exists" % name.decode("latin-1"))
         engine = self.func_engine
         f, err = engine.compile(body, b"@user_function")
         if f is None:
@@ -420,21 +421,71 @@ class Scripting:
             raise CommandError("ERR Error registering functions: %s" % err.decode("latin-1"))
         if not lib.functions:
             raise CommandError("ERR No functions registered")
+        return lib
+
+    def create_library(self, code: bytes, replace: bool) -> bytes:
+        """functionsCreateWithLibraryCtx: load (or replace) a library; its name, or CommandError."""
+        name = library_metadata(code)[0]
+        old = self.libraries.get(name) if _valid_name(name) else None
+        if old is not None and not replace:
+            raise CommandError("ERR Library '%s' already exists" % name.decode("latin-1"))
+        lib = self.build_library(code)
         for fname in lib.functions:
-            existing = self.functions.get(fname)
+            existing = self.functions.get(fname.lower())
             if existing is not None and existing.library is not old:
                 raise CommandError("ERR Function %s already exists" % fname.decode("latin-1"))
         if old is not None:
             self._unlink(old)
-        self.libraries[name] = lib
-        self.functions.update(lib.functions)
+        self._link(lib)
         return name
+
+    def _link(self, lib) -> None:
+        self.libraries[lib.name] = lib
+        for fname, f in lib.functions.items():
+            self.functions[fname.lower()] = f
 
     def _unlink(self, lib) -> None:
         del self.libraries[lib.name]
         for fname in lib.functions:
-            if self.functions.get(fname) is not None and self.functions[fname].library is lib:
-                del self.functions[fname]
+            f = self.functions.get(fname.lower())
+            if f is not None and f.library is lib:
+                del self.functions[fname.lower()]
+
+    def restore(self, codes: list, policy: bytes) -> None:
+        """FUNCTION RESTORE: build every library of the payload, then swap them in (FLUSH) or join them
+        to the current ones (libraryJoin: APPEND aborts on a collision, REPLACE replaces)."""
+        new: dict = {}
+        new_functions: dict = {}
+        for code in codes:
+            name = library_metadata(code)[0]
+            if name in new:
+                raise CommandError("ERR Library '%s' already exists" % name.decode("latin-1"))
+            lib = self.build_library(code)
+            for fname in lib.functions:
+                if fname.lower() in new_functions:
+                    raise CommandError("ERR Function %s already exists" % fname.decode("latin-1"))
+                new_functions[fname.lower()] = lib.functions[fname]
+            new[name] = lib
+        if policy == b"flush":
+            self.libraries, self.functions = {}, {}
+            for lib in new.values():
+                self._link(lib)
+            return
+        replaced = []
+        for name in new:
+            old = self.libraries.get(name)
+            if old is not None:
+                if policy != b"replace":
+                    raise CommandError("ERR Library %s already exists" % name.decode("latin-1"))
+                replaced.append(old)
+        remaining = {k: f for k, f in self.functions.items() if f.library not in replaced}
+        for key, f in new_functions.items():
+            if key in remaining:
+                raise CommandError("ERR Function %s already exists" % f.name.decode("latin-1"))
+        for old in replaced:
+            self._unlink(old)
+        for lib in new.values():
+            self._link(lib)
 
     def flush_functions(self) -> None:
         self.libraries = {}
@@ -799,19 +850,8 @@ def function_restore(c, argv):
     except CommandError:
         raise
     except Exception:
-        raise CommandError("ERR payload is invalid") from None
-    s = scripting(c.node)
-    saved = (s.libraries, s.functions, s._func_engine)
-    try:
-        if policy == b"flush":
-            s.libraries, s.functions = {}, {}
-        else:
-            s.libraries, s.functions = dict(s.libraries), dict(s.functions)
-        for code in codes:
-            s.create_library(code, policy == b"replace")
-    except CommandError:
-        s.libraries, s.functions, s._func_engine = saved
-        raise
+        raise CommandError("ERR failed loading the given functions payload") from None
+    scripting(c.node).restore(codes, policy)
     c.node.dirty += 1
     return OK
 
@@ -871,7 +911,7 @@ def _fcall(c, argv, ro: bool):
     if node.monitors:
         node.feed_monitors(c, argv)
     s = scripting(node)
-    f = s.functions.get(argv[1])
+    f = s.functions.get(argv[1].lower())
     if f is None:
         raise CommandError("ERR Function not found")
     numkeys = _numkeys(argv, "ERR Bad number of keys provided")
