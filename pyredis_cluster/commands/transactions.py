@@ -147,6 +147,7 @@ def exec_(c, argv):
     node = c.node
     dirty = node.dirty
     call = c.call
+    node.exec_depth += 1  # the queued commands' writes wait, to go out in MULTI/EXEC (node.propagate)
     try:
         acl_check = c.acl_user.restricted and not c.is_master
         for cmd, qargv in queued:
@@ -158,10 +159,11 @@ def exec_(c, argv):
                     continue
             call(cmd, qargv)
     finally:
+        node.exec_depth -= 1
         c.deny_blocking = old_deny
         discard_transaction(c)
     if node.dirty != dirty:
-        c.propagate_as = []  # the queued writes were propagated one by one: not EXEC itself
+        c.propagate_as = []  # the queued writes go out (in MULTI/EXEC if several), not EXEC itself
     return NO_REPLY
 
 

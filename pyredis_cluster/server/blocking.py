@@ -181,11 +181,13 @@ class Blocking:
             self.ready.append((db, key))
 
     def signal_db(self, db) -> None:
-        """scanDatabaseForReadyKeys (SWAPDB): every waited-for key of ``db`` that now exists is ready."""
+        """scanDatabaseForReadyKeys (SWAPDB): every waited-for key of ``db`` that now exists is ready
+        (dictFind: an expired key counts; it is expired, and its DEL propagated, when served)."""
         if not self.waiting:
             return
+        data = db.data
         for db_id, key in list(self.waiting):
-            if db_id == db.id and db.peek(key) is not None:
+            if db_id == db.id and key in data:
                 self.signal(db, key)
 
     def serve_ready(self) -> None:
@@ -218,6 +220,8 @@ class Blocking:
                             reply = Raw(error_bytes("ERR internal error: %s" % type(e).__name__))
                         if reply is not None:
                             self.unblock(client, reply)
+                    if self.node.pending_props:  # the key had expired: its DEL goes out now
+                        self.node.flush_pending_props()
         finally:
             self._serving = False
 

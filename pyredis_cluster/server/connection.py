@@ -261,6 +261,8 @@ class Client(asyncio.Protocol):
                 self._internal_error(cmd, argv, e)
             if node.dirty != dirty:
                 node.propagate(self, cmd, argv)
+            elif node.pending_props:  # only keys it expired lazily: their DELs
+                node.propagate(self, cmd, None)
             if self.asking and self.multi is None and cmd.name != "asking":
                 self.asking = False  # ASKING is valid for the next command only (or until EXEC)
             cmd.calls += 1
@@ -407,6 +409,8 @@ class Client(asyncio.Protocol):
             node.propagate(self, cmd, argv)
             if node.memory is not None:
                 node.memory.after_write(self, cmd, argv)  # the estimate of the keys it wrote
+        elif node.pending_props:  # only keys it expired lazily: their DELs
+            node.propagate(self, cmd, None)
         cmd.calls += 1
         self.last_cmd = cmd.name
         node.stats.commands += 1

@@ -115,6 +115,11 @@ class Node:
         self.pause_writes_only = False
         self.stats = Stats()
         self.dirty = 0  # changes since the last save (server.dirty)
+        # server.also_propagate: (db id, argv) waiting to be propagated at the end of the current
+        # top-level command -- the DELs of keys it expired lazily, and inside EXEC (exec_depth > 0)
+        # every queued command's writes.  More than one go out wrapped in MULTI/EXEC.
+        self.pending_props: list = []
+        self.exec_depth = 0
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.active_expire_enabled = True
@@ -236,38 +241,72 @@ class Node:
         return self.repl.backlog.replid
 
     def propagate(self, client, cmd, argv) -> None:
-        """propagateNow: a write that changed the dataset goes to the replicas (and, later, the AOF),
-        as the command itself or as the deterministic commands its handler chose (propagate_as)."""
+        """propagateNow / propagatePendingCommands: a write that changed the dataset goes to the
+        replicas and the AOF, as the command itself (``argv``; None: the command wrote nothing) or as
+        the deterministic commands its handler chose (propagate_as), after the DELs of the keys it
+        expired lazily.  More than one command go out in MULTI/EXEC, as Redis 7.0 does (not for
+        RANDOMKEY and SCAN: CMD_TOUCHES_ARBITRARY_KEYS); inside EXEC they wait for the EXEC."""
         override = client.propagate_as
-        if override is not None:
-            client.propagate_as = None
-        aof = self.aof_feed  # the AOF records the same commands as replication (None when off)
-        if client.is_master:  # the replica side forwards its master's stream itself; the AOF records it
-            if aof is not None:
-                for a in (override if override is not None else (argv,)):
-                    aof(client.db.id, a)
-            return
-        master = self.repl.master
-        if override is not None:
-            for a in override:
-                master.propagate(client.db.id, a)
-                if aof is not None:
-                    aof(client.db.id, a)
-        else:
-            if master.active():
-                master.propagate(client.db.id, argv)
+        pending = self.pending_props
+        if override is None and not pending and not self.exec_depth:  # the common case: one command
+            if argv is None:
+                return
+            aof = self.aof_feed
+            if not client.is_master:
+                master = self.repl.master
+                if master.active():
+                    master.propagate(client.db.id, argv)
             if aof is not None:
                 aof(client.db.id, argv)
+            return
+        if override is not None:
+            client.propagate_as = None
+            ops = [(client.db.id, a) for a in override]
+        else:
+            ops = [(client.db.id, argv)] if argv is not None else []
+        if pending:
+            ops = pending + ops
+            self.pending_props = []
+        if self.exec_depth:
+            self.pending_props = ops
+            return
+        wrap = cmd is None or cmd.name not in ("randomkey", "scan")
+        self.emit_props(ops, wrap, client.is_master)
+
+    def emit_props(self, ops, wrap: bool = True, from_master: bool = False) -> None:
+        """Send (db id, argv) commands to the replicas and the AOF, in MULTI/EXEC if more than one
+        and ``wrap``.  A replica (``from_master``) forwards its master's stream itself: AOF only."""
+        if not ops:
+            return
+        if wrap and len(ops) > 1:
+            ops = [(ops[0][0], [b"MULTI"])] + ops + [(ops[-1][0], [b"EXEC"])]
+        aof = self.aof_feed
+        master = self.repl.master
+        active = not from_master and master.active()
+        for db_id, a in ops:
+            if active:
+                master.propagate(db_id, a)
+            if aof is not None:
+                aof(db_id, a)
+
+    def flush_pending_props(self) -> None:
+        """Propagate DELs of keys expired outside any command (each on its own, no MULTI)."""
+        if self.pending_props and not self.exec_depth:
+            ops, self.pending_props = self.pending_props, []
+            self.emit_props(ops, wrap=False)
 
     def _key_expired(self, db, key) -> None:
-        """An expired key was deleted: replicas and the AOF get a DEL (deleteExpiredKeyAndPropagate)."""
+        """An expired key was deleted: replicas and the AOF get a DEL (deleteExpiredKeyAndPropagate),
+        at the end of the command that expired it (server.also_propagate).  An expiry is not a change
+        of the dataset for ``dirty`` (Redis does not count it), so it undoes the count of the delete."""
+        self.dirty -= 1
         if self.memory is not None:
             self.memory.forget(db, key)
         self.key_expired(db, key)  # the "expired" keyspace event
-        if self.repl.master.active():
-            self.repl.master.propagate(db.id, [b"DEL", key])
-        if self.aof_feed is not None:
-            self.aof_feed(db.id, [b"DEL", key])
+        if self.repl.master.active() or self.aof_feed is not None:
+            if not self.pending_props and self.loop is not None:
+                self.loop.call_soon(self.flush_pending_props)  # expired outside a command: sent soon
+            self.pending_props.append((db.id, [b"DEL", key]))
 
     def _refresh_slow(self) -> None:
         for c in self.clients.values():
@@ -442,6 +481,7 @@ class Node:
         for db in self.dbs:
             if db.expires:
                 db.active_expire_cycle(now, deadline)
+        self.flush_pending_props()  # the DELs, each on its own (propagate_no_multi)
 
     async def _cron_loop(self) -> None:
         while True:

@@ -152,8 +152,13 @@ class Database:
     # -- writes ----------------------------------------------------------------------------------
 
     def set(self, key: bytes, value, keep_ttl: bool = False) -> None:
-        """setKey: store ``value`` (creating or overwriting); clears the TTL unless ``keep_ttl``."""
+        """setKey: store ``value`` (creating or overwriting); clears the TTL unless ``keep_ttl``.
+        Like lookupKeyWrite, an expired key is deleted (and its expiry propagated) first."""
         data = self.data
+        if self.expires and key in data:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms() and not self.master_executing:
+                self.expire_now(key)
         if key not in data:
             if self.slot_keys is not None:
                 self._index_add(key)
