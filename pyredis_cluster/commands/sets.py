@@ -182,9 +182,9 @@ def smove(c, argv):
         db.add(dst_key, dst)
         c.node.notify(db, NOTIFY_SET, b"sadd", dst_key)
     else:
-        if _add(dst, (ele,), config):
+        if _add(dst, (ele,), config):  # the destination changed only if the member was new to it
+            db.touch(dst_key)
             c.node.notify(db, NOTIFY_SET, b"sadd", dst_key)
-        db.touch(dst_key)
     return 1
 
 

@@ -480,3 +480,10 @@ def test_watch(diff, cmd):
     diff.run(("SADD", "s", "1", "2"), ("SADD", "t", "2"), ("WATCH", "s", "t", "nokey2"))
     diff.both(*cmd)  # (random replies: only the effect on WATCH is compared)
     diff.run(("MULTI",), ("PING",), ("EXEC",))
+
+
+@pytest.mark.parametrize("member", ["2", "1"])
+def test_watch_smove_destination(diff, member):
+    """SMOVE touches its destination only when the member was new there (a WATCH on it survives)."""
+    diff.run(("SADD", "s", "1", "2"), ("SADD", "t", "2"), ("WATCH", "t"), ("SMOVE", "s", "t", member),
+             ("MULTI",), ("PING",), ("EXEC",))
