@@ -118,7 +118,8 @@ def _restore(c, argv):
     if ttl < 0:
         raise CommandError(INVALID_TTL)
     try:
-        value = load_payload(argv[3])
+        value = load_payload(argv[3], zset_limits=(c.node.config["zset-max-listpack-entries"],
+                                                   c.node.config["zset-max-listpack-value"]))
     except RDBError as e:
         msg = str(e)
         raise CommandError(msg if msg in (BAD_PAYLOAD, BAD_DATA) else BAD_DATA) from None

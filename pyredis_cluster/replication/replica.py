@@ -163,7 +163,8 @@ class ReplicaLink:
             raise ConnectionError("Bad protocol from MASTER, the first byte is not '$'")
         node.log.notice("MASTER <-> REPLICA sync: receiving %d bytes from master" % len(payload))
         node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        rdb.load_rdb_into(payload, node.dbs)
+        rdb.load_rdb_into(payload, node.dbs, zset_limits=(node.config["zset-max-listpack-entries"],
+                                                          node.config["zset-max-listpack-value"]))
         node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         p = getattr(node, "persistence", None)
         if p is not None:

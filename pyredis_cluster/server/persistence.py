@@ -184,7 +184,8 @@ class Persistence:
         node.loading = 1
         info: dict = {}
         try:
-            rdb.load_into(blob, node.dbs, skip_expired=node.config["replicaof"] is None, info=info, merge=merge)
+            rdb.load_into(blob, node.dbs, skip_expired=node.config["replicaof"] is None, info=info, merge=merge,
+                          zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]))
         except rdb.RDBError as e:
             msg = "Fatal error loading the DB %s: %s (at offset %d of %d bytes). Exiting." % (
                 path, e, getattr(e, "offset", 0), len(blob))
@@ -288,7 +289,8 @@ class Persistence:
             info: dict = {}
             dirty = node.dirty
             try:
-                rdb.load_into(data, node.dbs, skip_expired=False, info=info)
+                rdb.load_into(data, node.dbs, skip_expired=False, info=info, zset_limits=(
+                    node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]))
             except rdb.RDBError as e:
                 node.log.warning("Error reading the RDB base file %s, AOF loading aborted" % name)
                 raise AofError("Bad RDB data in the append only file %s at offset %d: %s"

@@ -742,14 +742,18 @@ def zipmap_pairs(blob: bytes) -> list:
         out.append((key, val))
 
 
-def _make_zset(pairs):
-    # Loaded values get the encoding Redis gives a value it builds whole (default thresholds: 128
-    # members of at most 64 bytes).
-    return ZSetValue.from_pairs(pairs, 128, 64)
+ZSET_LIMITS = (128, 64)  # zset-max-listpack-entries / -value by default
 
 
-def read_value(r: _Reader, t: int):
-    """rdbLoadObject."""
+def _make_zset(pairs, limits, check_values: bool = True):
+    """A loaded sorted set: listpack if it fits ``limits`` (zset-max-listpack-entries, -value) --
+    a listpack of the file stays one unless it has too many members (its members' lengths are not
+    checked, as in rdbLoadObject)."""
+    return ZSetValue.from_pairs(pairs, limits[0], limits[1] if check_values else float("inf"))
+
+
+def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS):
+    """rdbLoadObject (``zset_limits``: the server's zset-max-listpack-entries and -value)."""
     if t == TYPE_STRING:
         return r.string()
     if t == TYPE_LIST:
@@ -768,7 +772,7 @@ def read_value(r: _Reader, t: int):
             m = r.string()
             score = struct.unpack("<d", r.take(8))[0] if t == TYPE_ZSET_2 else r.double_legacy()
             pairs.append((m, score))
-        return _make_zset(pairs)
+        return _make_zset(pairs, zset_limits)
     if t == TYPE_HASH:
         n = r.plain_length()
         h = HashValue()
@@ -791,7 +795,7 @@ def read_value(r: _Reader, t: int):
         items = (listpack_entries if t == TYPE_ZSET_LISTPACK else ziplist_entries)(r.string())
         if len(items) % 2:
             raise RDBError("zset with an odd number of elements")
-        return _make_zset([(m, float(s)) for m, s in zip(items[::2], items[1::2])])
+        return _make_zset([(m, float(s)) for m, s in zip(items[::2], items[1::2])], zset_limits, False)
     if t == TYPE_LIST_ZIPLIST:
         return ListValue(ziplist_entries(r.string()))
     if t == TYPE_LIST_QUICKLIST or t == TYPE_LIST_QUICKLIST_2:
@@ -814,7 +818,7 @@ def read_value(r: _Reader, t: int):
     raise RDBError("unsupported RDB object type %d" % t)
 
 
-def load_payload(payload: bytes, check_crc: bool = True):
+def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS):
     """verifyDumpPayload + rdbLoadObject: the value of a DUMP payload."""
     if len(payload) < 10:
         raise RDBError("ERR DUMP payload version or checksum are wrong")
@@ -826,7 +830,7 @@ def load_payload(payload: bytes, check_crc: bool = True):
         raise RDBError("ERR DUMP payload version or checksum are wrong")
     r = _Reader(payload)  # like Redis: the value is read from the whole payload, footer included
     try:
-        value = read_value(r, r.byte())
+        value = read_value(r, r.byte(), zset_limits)
     except (RDBError, struct.error, IndexError, ValueError, OverflowError):
         raise RDBError("ERR Bad data format") from None
     if type(value) is not bytes and not len(value):
@@ -834,7 +838,7 @@ def load_payload(payload: bytes, check_crc: bool = True):
     return value
 
 
-def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None):
+def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS):
     """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file.
 
     ``info``, if given, receives ``end``: the offset just past the RDB (its CRC included), where the
@@ -842,7 +846,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None):
     in ``blob`` the reading stopped."""
     at = [0]  # offset of the record being read, for error reports
     try:
-        yield from _iter_rdb(blob, check_crc, info, at)
+        yield from _iter_rdb(blob, check_crc, info, at, zset_limits)
     except RDBError as e:
         if getattr(e, "offset", None) is None:
             e.offset = at[0]
@@ -853,7 +857,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None):
         raise err from None
 
 
-def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list):
+def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_limits=ZSET_LIMITS):
     if blob[:5] != b"REDIS":
         raise RDBError("Wrong signature trying to load DB from file")
     try:
@@ -893,7 +897,7 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list):
             raise RDBError("module aux data is not supported")
         else:
             key = r.string()
-            value = read_value(r, op)
+            value = read_value(r, op, zset_limits)
             yield ("key", db, key, value, expire)
             expire = None
     end = r.pos
@@ -911,13 +915,13 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list):
         info["end"] = end
 
 
-def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
+def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None, zset_limits=ZSET_LIMITS) -> dict:
     """Replace the contents of ``dbs`` with an RDB file's; returns its aux fields."""
     for db in dbs:
         db.clear()
     aux = {}
     now = now_ms if now_ms is not None else int(time.time() * 1000)
-    for rec in iter_rdb(blob):
+    for rec in iter_rdb(blob, zset_limits=zset_limits):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
             continue
@@ -935,7 +939,7 @@ def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None) -> dict:
 
 
 def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
-              info: dict | None = None, merge: bool = False) -> dict:
+              info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS) -> dict:
     """rdbLoadRio into ``dbs`` (added to what they hold): the dump.rdb of a starting master drops keys
     already expired (``skip_expired``); an AOF base keeps them, as Redis does for RDBFLAGS_AOF_PREAMBLE.
     Returns the aux fields; ``info`` receives ``end`` (see :func:`iter_rdb`), ``keys_loaded`` and
@@ -944,7 +948,7 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     loaded = expired = 0
     info = info if info is not None else {}
-    for rec in iter_rdb(blob, info=info):
+    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
             continue

@@ -1082,3 +1082,21 @@ def test_dirty_counts(diff):
         diff.same(*cmd)
         after = changes()
         assert after[0] - before[0] == after[1] - before[1], cmd
+
+
+def test_restore_encoding_follows_config(diff, limits):
+    """A loaded sorted set (RESTORE, DEBUG RELOAD, full sync) gets the encoding the server's limits give
+    it: a skiplist in the payload becomes a listpack if it fits both limits, a listpack stays one unless
+    it has too many members (its members' lengths are not checked)."""
+    diff.run(("CONFIG", "SET", "zset-max-listpack-entries", "0"), ("ZADD", "sk", "1", "a", "2", "b"),
+             ("CONFIG", "SET", "zset-max-listpack-entries", "128"), ("ZADD", "lp", "1", "a", "2", "b"),
+             ("CONFIG", "SET", "zset-max-listpack-value", "200"),
+             ("ZADD", "lplong", "1", "y" * 100), ("OBJECT", "ENCODING", "lplong"),
+             ("CONFIG", "SET", "zset-max-listpack-value", "64"))
+    sk, lp, lplong = (diff.b.call("DUMP", k) for k in ("sk", "lp", "lplong"))
+    payload = {k: v.split(b"\r\n", 1)[1][:-2] for k, v in (("sk", sk), ("lp", lp), ("lplong", lplong))}
+    for entries in ("128", "1", "0"):
+        diff.run(("CONFIG", "SET", "zset-max-listpack-entries", entries))
+        for name, blob in payload.items():
+            diff.run(("RESTORE", "r", "0", blob, "REPLACE"), ("OBJECT", "ENCODING", "r"),
+                     ("ZRANGE", "r", "0", "-1", "WITHSCORES"))
