@@ -760,6 +760,8 @@ def kill_client(target) -> None:
     target.update_slow()
     if target.transport is not None:
         target.transport.close()
+    elif getattr(target, "on_kill", None) is not None:  # the master client of a replica
+        target.on_kill()
 
 
 @command("client|kill")

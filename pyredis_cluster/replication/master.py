@@ -74,9 +74,13 @@ class MasterSide:
             head = b"+CONTINUE %s\r\n" % bl.replid.encode() if psync2 else b"+CONTINUE\r\n"
             client.transport.write(head + data)
             self._add_replica(client)
+            node.stats.sync_partial_ok += 1
             node.log.notice("Partial resynchronization request from %s accepted. Sending %d bytes of backlog "
                             "starting from offset %d." % (client.addr, len(data), offset))
             return NO_REPLY
+        if not is_sync and replid != "?":
+            node.stats.sync_partial_err += 1
+        node.stats.sync_full += 1
         # Full resynchronization.
         if not bl.active:
             # the first replica ever: a new history starts (changeReplicationId + createReplicationBacklog)

@@ -178,9 +178,27 @@ class ReplicaLink:
         mc = node.new_pseudo_client()  # a Client without a socket (the shell above us makes it)
         mc.is_master = True
         mc.authenticated = True
-        mc.addr = "%s:%d" % (self.host, self.port)
+        mc.addr = _addr(self.writer.get_extra_info("peername")) or "%s:%d" % (self.host, self.port)
+        mc.laddr = _addr(self.writer.get_extra_info("sockname")) or "?"
+        sock = self.writer.get_extra_info("socket")
+        mc.fd = sock.fileno() if sock is not None else -1
+        mc.on_kill = self._master_client_killed
         mc.update_slow()
         self.client = mc
+        # the master client is listed by CLIENT LIST / INFO clients and CLIENT KILL can close it
+        node.clients[mc.id] = mc
+        try:
+            await self._read_stream(reader, mc)
+        finally:
+            node.clients.pop(mc.id, None)
+
+    def _master_client_killed(self) -> None:
+        """CLIENT KILL of the master client: the link drops and reconnects (partial resync) later."""
+        if self.writer is not None:
+            self.writer.close()
+
+    async def _read_stream(self, reader, mc) -> None:
+        node = self.node
         parser = RequestParser()
         bl = self.repl.backlog
         timeout = node.config["repl-timeout"]
@@ -188,6 +206,8 @@ class ReplicaLink:
             data = await asyncio.wait_for(reader.read(65536), timeout=timeout)
             if not data:
                 raise ConnectionError("connection lost")
+            if mc.closing:  # CLIENT KILL: what was not applied yet is dropped, as freeClient does
+                raise ConnectionError("master client killed")
             self.last_io = time.time()
             cmds, err = parser.feed(data)
             for db in node.dbs:
@@ -215,3 +235,13 @@ class ReplicaLink:
     def _send_ack(self) -> None:
         if self.writer is not None and not self.writer.is_closing():
             self.writer.write(encode_command([b"REPLCONF", b"ACK", b"%d" % self.processed_offset]))
+
+
+def _addr(peer) -> str:
+    """ip:port of a socket address (Redis's client addr field)."""
+    if not peer:
+        return ""
+    host = peer[0]
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return "%s:%d" % (host, peer[1])

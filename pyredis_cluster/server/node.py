@@ -44,6 +44,9 @@ class Stats:
         self.net_input_bytes = 0  # of closed connections (INFO adds the open ones)
         self.net_output_bytes = 0
         self.total_error_replies = 0
+        self.sync_full = 0  # full resyncs served (SYNC, or a PSYNC that could not continue)
+        self.sync_partial_ok = 0
+        self.sync_partial_err = 0  # PSYNC of a known history that could not continue
         self.ops_samples = [0] * STATS_METRIC_SAMPLES
         self.ops_idx = 0
         self.ops_last = (time.monotonic(), 0)

@@ -1,0 +1,62 @@
+"""Regressions found by running Redis 7.0.15's own cluster test suite (tests/cluster/tests/*.tcl) with our
+node as the server binary; each test names the tcl unit that exposed the difference."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.helpers import RawClient, start_server
+
+
+def _wait(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def _info_field(client, field: str) -> str:
+    text = client.call("INFO", "replication").decode()
+    for line in text.split("\r\n"):
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1]
+    return ""
+
+
+@pytest.fixture
+def master_and_replica():
+    master = start_server("ours")
+    replica = start_server("ours")
+    try:
+        with RawClient(replica.port) as r:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+        yield master, replica
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_master_client_is_listed_and_client_kill_drops_the_link(master_and_replica):
+    """05-slave-selection / 06-slave-stop-cond: ``CLIENT KILL <master ip:port>`` on a replica closes its
+    link to the master (the master client is an ordinary entry of CLIENT LIST, flags=M); the replica then
+    reconnects and continues with a partial resync."""
+    master, replica = master_and_replica
+    with RawClient(master.port) as m, RawClient(replica.port) as r:
+        _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+        lines = r.call("CLIENT", "LIST").decode().split("\r\n", 1)[1].strip().split("\n")
+        masters = [ln for ln in lines if " flags=M " in ln]
+        assert len(masters) == 1, lines
+        assert " addr=127.0.0.1:%d " % master.port in masters[0]
+        assert r.call("CLIENT", "KILL", "127.0.0.1:%d" % master.port) == b"+OK\r\n"
+        # the master sees its replica disconnect and reconnect
+        assert m.call("SET", "k", "v") == b"+OK\r\n"
+        _wait(lambda: r.call("GET", "k") == b"$1\r\nv\r\n", what="replica to get the write")
+        _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up again")
+        stats = m.call("INFO", "stats")
+        assert b"sync_full:1\r\n" in stats and b"sync_partial_ok:1\r\n" in stats, stats
+        assert r.call("CLIENT", "KILL", "TYPE", "master") == b":1\r\n"
