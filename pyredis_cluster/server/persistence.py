@@ -184,7 +184,7 @@ class Persistence:
         node.loading = 1
         info: dict = {}
         try:
-            rdb.load_into(blob, node.dbs, skip_expired=node.config["replicaof"] is None, info=info, merge=merge,
+            rdb.load_into(blob, node.dbs, skip_expired=_i_am_master(node), info=info, merge=merge,
                           zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]))
         except rdb.RDBError as e:
             msg = "Fatal error loading the DB %s: %s (at offset %d of %d bytes). Exiting." % (
@@ -1162,3 +1162,12 @@ class Persistence:
             node.aof_feed = feed
             node.dirty = 0  # Redis: "Prevent AOF / replication"
         node.log.notice("Append Only File loaded by DEBUG LOADAOF")
+
+
+def _i_am_master(node) -> bool:
+    """iAmMaster: in cluster mode the role nodes.conf gave myself (loaded before the data), else whether a
+    master is configured.  Only a master drops the keys an RDB holds already expired."""
+    cluster = getattr(node, "cluster", None)
+    if cluster is not None:
+        return cluster.myself.is_master
+    return node.config["replicaof"] is None and node.repl.link is None

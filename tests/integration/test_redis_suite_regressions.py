@@ -60,3 +60,38 @@ def test_master_client_is_listed_and_client_kill_drops_the_link(master_and_repli
         stats = m.call("INFO", "stats")
         assert b"sync_full:1\r\n" in stats and b"sync_partial_ok:1\r\n" in stats, stats
         assert r.call("CLIENT", "KILL", "TYPE", "master") == b":1\r\n"
+
+
+def _cluster_node(port=None, workdir=None):
+    return start_server("ours", port=port, workdir=workdir,
+                        args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                              "--cluster-node-timeout", "3000", "--enable-debug-command", "yes"])
+
+
+def test_cluster_replica_restarting_from_rdb_keeps_expired_keys():
+    """14-consistency-check: a cluster replica (nodes.conf says so) loads the keys of its RDB that are
+    already expired -- only a master drops them (rdbLoad: iAmMaster) -- so the master's DELs find them."""
+    master = _cluster_node()
+    replica = _cluster_node()
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
+            m.call("CLUSTER", "MEET", "127.0.0.1", str(replica.port))
+            mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
+            _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
+            assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+            _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
+            for i in range(10):
+                assert m.call("SET", "{a}%d" % i, "v", "PX", "1500") == b"+OK\r\n"
+            _wait(lambda: r.call("DBSIZE") == b":10\r\n", what="the keys on the replica")
+            assert m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"+OK\r\n"
+            assert r.call("SAVE") == b"+OK\r\n"
+        replica.kill()
+        time.sleep(1.6)
+        replica = _cluster_node(port=replica.port, workdir=replica.workdir)
+        with RawClient(replica.port) as r:
+            assert r.call("DBSIZE") == b":10\r\n"
+    finally:
+        replica.stop()
+        master.stop()
