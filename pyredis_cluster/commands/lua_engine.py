@@ -409,12 +409,28 @@ M.compile = function(code, chunkname)
   return f, nil
 end
 M.set_vars = function(keys, argv) vars = {KEYS = keys, ARGV = argv} end
-M.run = function(f, a, b)
+local sethook = debug.sethook
+-- the hook raises only in the script's own code (not in this file's: the message handler, run ...)
+local function make_hook(hook)
+  return function()
+    local e = hook()
+    if e then
+      local i = getinfo(2, "S")
+      if i and i.source ~= INTERNAL then error(e) end
+    end
+  end
+end
+M.run = function(f, hook, a, b)
   local ok, r
+  if hook then sethook(make_hook(hook), "", 100000) end  -- busy-reply-threshold: checked every 100000 instructions
   if a == nil then ok, r = xpcall(f, handler)
   else ok, r = xpcall(function() return f(a, b) end, handler) end
+  if hook then sethook() end
   return ok, r
 end
+-- after SCRIPT KILL: the hook runs on every line, so a script catching the error with pcall is killed again
+M.hook_lines = function(hook) sethook(make_hook(hook), "l") end
+M.error_table = function(msg) return push_error(msg) end
 M.to_resp = function(v, sresp, cresp)
   local out = {}
   to_resp(v, sresp, cresp, out)
@@ -1057,22 +1073,25 @@ class LuaEngine:
         self._error_text = m[b"error_text"]
         self._strings = m[b"strings"]
         self._load_library = m[b"load_library"]
+        self.hook_lines = m[b"hook_lines"]
+        self.error_table = m[b"error_table"]
 
     def compile(self, code: bytes, chunkname: bytes):
         """(function, None) or (None, Lua's error message)."""
         f, err = self._compile(code, chunkname)
         return f, err
 
-    def run(self, f, keys: list, args: list, eval_mode: bool, funcname: bytes, sresp, cresp: int) -> bytes:
+    def run(self, f, keys: list, args: list, eval_mode: bool, funcname: bytes, sresp, cresp: int,
+            hook=None) -> bytes:
         """Run a compiled script (EVAL: KEYS/ARGV globals; FCALL: two arguments) and return its reply
         as RESP bytes.  ``sresp()`` gives the RESP version the script chose by then."""
         k = self._strings(*keys)
         a = self._strings(*args)
         if eval_mode:
             self._set_vars(k, a)
-            ok, r = self._run(f)
+            ok, r = self._run(f, hook)
         else:
-            ok, r = self._run(f, k, a)
+            ok, r = self._run(f, hook, k, a)
         if ok:
             return self._to_resp(r, sresp(), cresp)
         return self._format_error(r, funcname) + b"\r\n"

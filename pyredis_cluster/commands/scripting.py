@@ -21,13 +21,19 @@ are a cache (SCRIPT FLUSH empties it, nothing is persisted); function libraries 
 LOAD/DELETE/FLUSH/RESTORE are propagated as they are, and FUNCTION DUMP/RESTORE use Redis's payload
 (RDB ``function2`` records, RDB version, CRC64).
 
-A script cannot be interrupted while it runs (there is no second thread to answer BUSY), so
-``busy-reply-threshold`` has no effect and SCRIPT KILL / FUNCTION KILL always answer NOTBUSY.
+A script that runs longer than ``busy-reply-threshold`` (lua-time-limit) makes the server "busy": a
+Lua count hook, every 100000 instructions, reads what the other clients sent straight from their
+sockets (the event loop itself is blocked by the script) and answers BUSY to everything but the
+commands flagged ``allow_busy`` -- SCRIPT KILL, FUNCTION KILL, FUNCTION STATS, SHUTDOWN NOSAVE ...  A
+killed script gets "Script killed by user with SCRIPT KILL..." on its next line.  New connections wait
+until the script ends.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import select
 import struct
 import time
 
@@ -42,6 +48,12 @@ from .table import command, lookup as table_lookup
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 NOTBUSY = "NOTBUSY No scripts in execution right now."
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+UNKILLABLE_WRITES = ("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+                     "wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+UNKILLABLE_MASTER = ("UNKILLABLE The busy script was sent by a master instance in the context of replication and "
+                     "cannot be killed.")
 
 # script flags (Redis: SCRIPT_FLAG_*), in scripts_flags_def order
 NO_WRITES, ALLOW_OOM, ALLOW_STALE, NO_CLUSTER, ALLOW_CROSS_SLOT, EVAL_COMPAT = 1, 2, 4, 8, 16, 32
@@ -109,7 +121,7 @@ class Run:
     """One script invocation (Redis: scriptRunCtx)."""
 
     __slots__ = ("caller", "client", "funcname", "read_only", "allow_oom", "allow_cross_slot", "repl",
-                 "write_dirty", "slot", "writes", "start", "eval_mode", "argv")
+                 "write_dirty", "slot", "writes", "start", "eval_mode", "argv", "timedout", "killed", "engine")
 
     def __init__(self, caller, funcname: bytes, flags: int, ro: bool, eval_mode: bool, slot: int, argv):
         self.caller = caller
@@ -126,6 +138,9 @@ class Run:
         self.start = time.monotonic()
         self.eval_mode = eval_mode
         self.argv = argv
+        self.timedout = False  # past busy-reply-threshold: other clients get BUSY
+        self.killed = False  # SCRIPT KILL / FUNCTION KILL asked to stop it
+        self.engine = None
 
 
 class Script:
@@ -227,9 +242,11 @@ class Scripting:
         run = Run(c, funcname, flags, ro, eval_mode, slot, argv)
         self.run = run
         engine = self.eval_engine if eval_mode else self.func_engine
+        run.engine = engine
+        hook = self.check_busy if node.config["busy-reply-threshold"] > 0 else None
         try:
             reply = engine.run(function, keys, args, eval_mode, funcname,
-                               lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2)
+                               lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2, hook)
         except Exception as e:  # a failure of the engine itself (not of the script)
             node.log.warning("Lua engine error: %r" % (e,))
             msg = " ".join(str(e).split())[:100]
@@ -237,6 +254,9 @@ class Scripting:
         finally:
             self.run = None
             self._propagate(run)
+            if run.timedout:
+                node.log.warning("Slow script detected: script finished after %d milliseconds."
+                                 % int((time.monotonic() - run.start) * 1000))
         if reply[:1] == b"-":
             node.stats.error(reply[1:-2].decode("latin-1", "replace"))
         return Raw(reply)
@@ -261,6 +281,99 @@ class Scripting:
                 master.propagate(db_id, argv)
             if aof is not None and repl & PROPAGATE_AOF:
                 aof(db_id, argv)
+
+    # -- busy scripts (Redis: scriptInterrupt, processEventsWhileBlocked) --------------------------
+
+    def check_busy(self, *_):
+        """The Lua count hook: past busy-reply-threshold, serve the other clients (BUSY to all but
+        SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE and other allow_busy commands).  Once the script
+        is killed, returns the error the hook raises in the script."""
+        run = self.run
+        if run is None:
+            return None
+        if not run.killed:
+            if not run.timedout:
+                elapsed = (time.monotonic() - run.start) * 1000
+                if elapsed < self.node.config["busy-reply-threshold"]:
+                    return None
+                run.timedout = True
+                self.node.log.warning(
+                    "Slow script detected: still in execution after %d milliseconds. You can try killing the script "
+                    "using the %s command. Script name is: %s."
+                    % (elapsed, "SCRIPT KILL" if run.eval_mode else "FUNCTION KILL", run.funcname.decode("latin-1")))
+            self._serve_while_busy(run)
+        if run.killed:
+            self.node.log.warning("Lua script killed by user with SCRIPT KILL.")
+            run.engine.hook_lines(self.check_busy)
+            return run.engine.error_table(b"Script killed by user with SCRIPT KILL...")
+        return None
+
+    def _serve_while_busy(self, run) -> None:
+        """Read what the other clients sent, straight from their sockets (the event loop is blocked by
+        the script), and answer it; replies are written at once (transport.write sends what it can)."""
+        node = self.node
+        fds = {}
+        for c in list(node.clients.values()):
+            if c is run.caller or c.transport is None or c.closing or c.is_master or getattr(c, "is_replica", False):
+                continue
+            sock = c.transport.get_extra_info("socket")
+            if sock is not None:
+                fds[sock.fileno()] = c
+        if not fds:
+            return
+        try:
+            readable, _, _ = select.select(list(fds), [], [], 0)
+        except (OSError, ValueError):
+            return
+        for fd in readable:
+            c = fds[fd]
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                continue
+            if not data:
+                continue
+            c.tot_net_in += len(data)
+            cmds, err = c.parser.feed(data)
+            for argv in cmds:
+                if c.blocked is not None or c.paused_queue:
+                    c.paused_queue.append(argv)
+                else:
+                    self._busy_command(c, argv, run)
+            c.flush()
+
+    def _busy_command(self, c, argv, run) -> None:
+        node = self.node
+        cmd = node.cmd_lookup.get(argv[0]) or node.cmd_lookup.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None or "allow_busy" not in cmd.flags:
+            msg = BUSY_EVAL if run.eval_mode else BUSY_FUNCTION
+            node.stats.error(msg)
+            c._reply(error_bytes(msg))
+            return
+        if cmd.name == "shutdown":
+            if any(a.lower() == b"nosave" for a in argv[1:]):
+                node.log.warning("User requested shutdown while a script was running (SHUTDOWN NOSAVE)...")
+                os._exit(0)
+            c._reply(error_bytes("ERR Errors trying to SHUTDOWN. Check logs."))
+            return
+        c.execute_slow(argv)
+
+    def kill(self, is_eval: bool) -> None:
+        """scriptKill: SCRIPT KILL / FUNCTION KILL (raises the refusal)."""
+        run = self.run
+        if run is None:
+            raise CommandError(NOTBUSY)
+        if run.caller.is_master:
+            raise CommandError(UNKILLABLE_MASTER)
+        if run.write_dirty:
+            raise CommandError(UNKILLABLE_WRITES)
+        if is_eval and not run.eval_mode:
+            raise CommandError(BUSY_FUNCTION)
+        if not is_eval and run.eval_mode:
+            raise CommandError(BUSY_EVAL)
+        run.killed = True
 
     # -- the host side of the Lua API (called by lua_engine) -------------------------------------
 
@@ -692,7 +805,8 @@ def script_flush(c, argv):
 
 @command("script|kill")
 def script_kill(c, argv):
-    raise CommandError(NOTBUSY)
+    scripting(c.node).kill(True)
+    return OK
 
 
 @command("script|debug")
@@ -775,14 +889,22 @@ def function_flush(c, argv):
 
 @command("function|kill")
 def function_kill(c, argv):
-    raise CommandError(NOTBUSY)
+    scripting(c.node).kill(False)
+    return OK
 
 
 @command("function|stats")
 def function_stats(c, argv):
     s = scripting(c.node)
+    run = s.run
+    if run is not None and run.eval_mode:
+        raise CommandError(BUSY_EVAL)
+    running = None
+    if run is not None:
+        running = Map([(b"name", run.funcname), (b"command", list(run.argv)),
+                       (b"duration_ms", int((time.monotonic() - run.start) * 1000))])
     return Map([
-        (b"running_script", None),
+        (b"running_script", running),
         (b"engines", Map([(b"LUA", Map([(b"libraries_count", len(s.libraries)),
                                          (b"functions_count", len(s.functions))]))])),
     ])
