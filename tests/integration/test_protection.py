@@ -387,7 +387,9 @@ def test_maxmemory_lru_keeps_recently_used_keys(kind):
             fill(c, 4000, prefix="new")
             hot = sum(c.call("EXISTS", "old:%d" % i) == b":1\r\n" for i in range(0, 3000, 10))
             cold = sum(c.call("EXISTS", "old:%d" % i) == b":1\r\n" for i in range(5, 3000, 10))
-            assert hot > 250 and cold < 100, (hot, cold)
+            # (on a loaded machine filling 4000 keys can outlast the 1 s LRU clock, and the hot keys then age
+            # past the newest ones: most, not all, of them survive)
+            assert hot > 200 and cold < 100, (hot, cold)
     finally:
         stop_all([s])
 
