@@ -46,11 +46,18 @@ local INTERNAL = "=redis_internal"
 
 local function readonly_error() error("Attempt to modify a readonly table", 2) end
 
+-- What getmetatable() shows of a protected table: itself read-only.
+local protected = setmetatable({}, {__mode = "k"})
+local PROTECTED_MT = setmetatable({}, {__newindex = readonly_error, __metatable = false})
+protected[PROTECTED_MT] = true
+
 -- A read-only view of a private copy of a library table.
 local function readonly(src)
   local copy = {}
   for k, v in pairs(src) do copy[k] = v end
-  return setmetatable({}, {__index = copy, __newindex = readonly_error, __metatable = false}), copy
+  local t = setmetatable({}, {__index = copy, __newindex = readonly_error, __metatable = PROTECTED_MT})
+  protected[t] = true
+  return t, copy
 end
 
 -- luaPushErrorBuff: "-CODE msg" or "msg" -> {err="CODE msg"} (ERR when there is no code)
@@ -367,6 +374,26 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetata
   G[name] = _G[name]
 end
 G.pcall = redis_pcall
+G.setmetatable = function(t, mt)
+  if protected[t] then error("Attempt to modify a readonly table", 2) end
+  return setmetatable(t, mt)
+end
+G.rawset = function(t, k, v)
+  if protected[t] then error("Attempt to modify a readonly table", 2) end
+  return rawset(t, k, v)
+end
+-- Redis's Lua refuses precompiled (binary) chunks
+local function text_only(loader)
+  return function(chunk, ...)
+    if type(chunk) == "string" and sbyte(chunk, 1) == 27 then return nil, "binary chunks are not allowed" end
+    return loader(chunk, ...)
+  end
+end
+G.loadstring = text_only(loadstring)
+G.load = function(f, ...)
+  if type(f) == "string" then return G.loadstring(f, ...) end
+  return load(f, ...)
+end
 G.string = readonly(string)
 G.table = readonly(table)
 G.coroutine = readonly(coroutine)
@@ -397,8 +424,9 @@ setmetatable(env, {
     return v
   end,
   __newindex = readonly_error,
-  __metatable = false,
+  __metatable = PROTECTED_MT,
 })
+protected[env] = true
 G._G = env
 
 local M = {}

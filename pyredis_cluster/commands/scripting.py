@@ -62,6 +62,7 @@ FLAG_NAMES = (("no-writes", NO_WRITES), ("allow-oom", ALLOW_OOM), ("allow-stale"
 _FLAG_BY_NAME = {n.encode(): f for n, f in FLAG_NAMES}
 
 PROPAGATE_AOF, PROPAGATE_REPL = 1, 2
+EVICT_FAIL = 2  # server/memory.py: perform_evictions could not get under maxmemory
 
 # Commands with Redis's CMD_MAY_REPLICATE flag: a read-only script may not call them either.
 _MAY_REPLICATE = frozenset({"publish", "spublish", "pfcount"})
@@ -121,7 +122,8 @@ class Run:
     """One script invocation (Redis: scriptRunCtx)."""
 
     __slots__ = ("caller", "client", "funcname", "read_only", "allow_oom", "allow_cross_slot", "repl",
-                 "write_dirty", "slot", "writes", "start", "eval_mode", "argv", "timedout", "killed", "engine")
+                 "write_dirty", "slot", "writes", "start", "eval_mode", "argv", "timedout", "killed", "engine",
+                 "oom")
 
     def __init__(self, caller, funcname: bytes, flags: int, ro: bool, eval_mode: bool, slot: int, argv):
         self.caller = caller
@@ -141,6 +143,7 @@ class Run:
         self.timedout = False  # past busy-reply-threshold: other clients get BUSY
         self.killed = False  # SCRIPT KILL / FUNCTION KILL asked to stop it
         self.engine = None
+        self.oom = False  # used memory was over maxmemory when the script started
 
 
 class Script:
@@ -230,6 +233,8 @@ class Scripting:
     def execute(self, c, function, eval_mode: bool, funcname: bytes, flags: int, ro: bool, keys, args, argv):
         """scriptPrepareForRun + the engine's call + scriptResetRun: the RESP reply of the script."""
         node = self.node
+        oom = (node.memory is not None and not c.is_master
+               and node.memory.perform_evictions() == EVICT_FAIL)  # server.pre_command_oom_state
         if not flags & EVAL_COMPAT:
             if flags & NO_CLUSTER and node.cluster is not None:
                 raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
@@ -238,8 +243,12 @@ class Scripting:
                     raise CommandError("READONLY Can not run script with write flag on readonly replica")
                 if ro:
                     raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+            if oom and not flags & (ALLOW_OOM | NO_WRITES):
+                raise CommandError("OOM allow-oom flag is not set on the script, can not run it when used memory > "
+                                   "'maxmemory'")
         slot = key_hash_slot(keys[0]) if keys and node.cluster is not None else -1
         run = Run(c, funcname, flags, ro, eval_mode, slot, argv)
+        run.oom = oom
         self.run = run
         engine = self.eval_engine if eval_mode else self.func_engine
         run.engine = engine
@@ -414,6 +423,8 @@ class Scripting:
                 return 1, b"-" + errors.READONLY.encode()
             if node.disk_error is not None:
                 return 1, b"-" + node.disk_error.encode("latin-1")
+        if run.oom and not run.allow_oom and not run.write_dirty and cmd.denyoom:
+            return 1, b"-OOM command not allowed when used memory > 'maxmemory'."
         if is_write:
             run.write_dirty = True
         if node.cluster is not None and not caller.is_master and not cmd.no_keys:
