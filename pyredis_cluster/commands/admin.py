@@ -385,6 +385,9 @@ def _memory_section(node) -> list:
     net = used - startup
     maxmemory = cfg["maxmemory"]
     total_sys = _total_system_memory()
+    from .scripting import memory_stats
+
+    lua = memory_stats(node)
     return [
         ("used_memory", used),
         ("used_memory_human", _bytes_to_human(used)),
@@ -402,19 +405,19 @@ def _memory_section(node) -> list:
         ("allocator_resident", rss),
         ("total_system_memory", total_sys),
         ("total_system_memory_human", _bytes_to_human(total_sys)),
-        ("used_memory_lua", 0),
-        ("used_memory_vm_eval", 0),
-        ("used_memory_lua_human", "0B"),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
-        ("number_of_functions", 0),
-        ("number_of_libraries", 0),
-        ("used_memory_vm_functions", 0),
-        ("used_memory_vm_total", 0),
-        ("used_memory_vm_total_human", "0B"),
-        ("used_memory_functions", 0),
-        ("used_memory_scripts", 0),
-        ("used_memory_scripts_human", "0B"),
+        ("used_memory_lua", lua["vm_eval"]),
+        ("used_memory_vm_eval", lua["vm_eval"]),
+        ("used_memory_lua_human", _bytes_to_human(lua["vm_eval"])),
+        ("used_memory_scripts_eval", lua["scripts_eval"]),
+        ("number_of_cached_scripts", lua["scripts"]),
+        ("number_of_functions", lua["functions"]),
+        ("number_of_libraries", lua["libraries"]),
+        ("used_memory_vm_functions", lua["vm_functions"]),
+        ("used_memory_vm_total", lua["vm_eval"] + lua["vm_functions"]),
+        ("used_memory_vm_total_human", _bytes_to_human(lua["vm_eval"] + lua["vm_functions"])),
+        ("used_memory_functions", lua["functions_mem"]),
+        ("used_memory_scripts", lua["scripts_eval"] + lua["functions_mem"]),
+        ("used_memory_scripts_human", _bytes_to_human(lua["scripts_eval"] + lua["functions_mem"])),
         ("maxmemory", maxmemory),
         ("maxmemory_human", _bytes_to_human(maxmemory)),
         ("maxmemory_policy", cfg["maxmemory-policy"]),

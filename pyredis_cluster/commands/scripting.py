@@ -625,6 +625,22 @@ class Scripting:
         return body + struct.pack("<Q", crc64(body))
 
 
+def memory_stats(node) -> dict:
+    """The scripting fields of INFO memory (used_memory_lua, number_of_cached_scripts ...)."""
+    s = node.__dict__.get("scripting")
+    empty_vm = 31744  # what a fresh Lua state uses, as redis-server 7.0 reports it
+    if s is None:
+        return {"vm_eval": empty_vm, "scripts_eval": 0, "scripts": 0, "functions": 0, "libraries": 0,
+                "vm_functions": empty_vm, "functions_mem": 0}
+    vm_eval = s._eval_engine.memory() if s._eval_engine is not None else empty_vm
+    vm_functions = s._func_engine.memory() if s._func_engine is not None else empty_vm
+    scripts_eval = sum(len(x.body) + 96 for x in s.scripts.values())
+    functions_mem = sum(len(lib.code) + 64 + 96 * len(lib.functions) for lib in s.libraries.values())
+    return {"vm_eval": vm_eval, "scripts_eval": scripts_eval, "scripts": len(s.scripts),
+            "functions": len(s.functions), "libraries": len(s.libraries), "vm_functions": vm_functions,
+            "functions_mem": functions_mem}
+
+
 def scripting(node) -> Scripting:
     """The node's scripting state, created on first use."""
     s = node.__dict__.get("scripting")
