@@ -466,14 +466,14 @@ M.to_resp = function(v, sresp, cresp)
 end
 M.format_error = function(e, funcname)
   if type(e) == "userdata" then e = unwrap(e) end
-  if type(e) ~= "table" then return "-ERR Error running script " .. funcname .. ", " .. ssub(tostring(e), 1, 100) end
+  if type(e) ~= "table" then return "-ERR Error running script " .. funcname .. ", " .. ssub(tostring(e), 1, 100), false end
   local msg = e.err
   if type(msg) ~= "string" and type(msg) ~= "number" then msg = "" end
   local s = "-" .. tostring(msg)
   if e.line ~= nil and e.source ~= nil then
     s = s .. " script: " .. funcname .. ", on " .. tostring(e.source) .. ":" .. tostring(e.line) .. "."
   end
-  return s
+  return s, rawget(e, "ignore_error_stats_update") == true
 end
 M.error_text = function(e)  -- luaExtractErrorInformation's message, for FUNCTION LOAD errors
   if type(e) == "userdata" then e = unwrap(e) end
@@ -1111,8 +1111,9 @@ class LuaEngine:
 
     def run(self, f, keys: list, args: list, eval_mode: bool, funcname: bytes, sresp, cresp: int,
             hook=None) -> bytes:
-        """Run a compiled script (EVAL: KEYS/ARGV globals; FCALL: two arguments) and return its reply
-        as RESP bytes.  ``sresp()`` gives the RESP version the script chose by then."""
+        """Run a compiled script (EVAL: KEYS/ARGV globals; FCALL: two arguments): (its reply as RESP
+        bytes, whether that reply is an error to count in the error statistics -- errors of commands
+        the script called were counted already).  ``sresp()`` gives the RESP version the script chose."""
         k = self._strings(*keys)
         a = self._strings(*args)
         if eval_mode:
@@ -1121,8 +1122,9 @@ class LuaEngine:
         else:
             ok, r = self._run(f, hook, k, a)
         if ok:
-            return self._to_resp(r, sresp(), cresp)
-        return self._format_error(r, funcname) + b"\r\n"
+            return self._to_resp(r, sresp(), cresp), False
+        text, counted = self._format_error(r, funcname)
+        return text + b"\r\n", not counted
 
     def load_library(self, f):
         """Run a library's chunk in load mode: None, or the error text (luaExtractErrorInformation)."""

@@ -123,7 +123,7 @@ class Run:
 
     __slots__ = ("caller", "client", "funcname", "read_only", "allow_oom", "allow_cross_slot", "repl",
                  "write_dirty", "slot", "writes", "start", "eval_mode", "argv", "timedout", "killed", "engine",
-                 "oom")
+                 "oom", "dirty_at_start")
 
     def __init__(self, caller, funcname: bytes, flags: int, ro: bool, eval_mode: bool, slot: int, argv):
         self.caller = caller
@@ -249,13 +249,15 @@ class Scripting:
         slot = key_hash_slot(keys[0]) if keys and node.cluster is not None else -1
         run = Run(c, funcname, flags, ro, eval_mode, slot, argv)
         run.oom = oom
+        run.dirty_at_start = node.dirty
         self.run = run
         engine = self.eval_engine if eval_mode else self.func_engine
         run.engine = engine
         hook = self.check_busy if node.config["busy-reply-threshold"] > 0 else None
+        count_error = True
         try:
-            reply = engine.run(function, keys, args, eval_mode, funcname,
-                               lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2, hook)
+            reply, count_error = engine.run(function, keys, args, eval_mode, funcname,
+                                            lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2, hook)
         except Exception as e:  # a failure of the engine itself (not of the script)
             node.log.warning("Lua engine error: %r" % (e,))
             msg = " ".join(str(e).split())[:100]
@@ -267,14 +269,19 @@ class Scripting:
                 node.log.warning("Slow script detected: script finished after %d milliseconds."
                                  % int((time.monotonic() - run.start) * 1000))
         if reply[:1] == b"-":
-            node.stats.error(reply[1:-2].decode("latin-1", "replace"))
+            if count_error:
+                node.stats.error(reply[1:-2].decode("latin-1", "replace"))
+            cmd = table_lookup(argv[0])
+            if cmd is not None:
+                cmd.failed_calls += 1
         return Raw(reply)
 
     def _propagate(self, run) -> None:
         """The script's effects go to replicas and AOF, in MULTI/EXEC when more than one; the
         EVAL/FCALL itself is not propagated."""
         c = run.caller
-        c.propagate_as = []
+        if self.node.dirty != run.dirty_at_start:
+            c.propagate_as = []  # (the caller's call() propagates when dirty moved: not the EVAL itself)
         writes = run.writes
         if not writes:
             return
@@ -399,12 +406,23 @@ class Scripting:
         if cmd is not None and cmd.subcommands and len(argv) >= 2:
             cmd = cmd.subcommands.get(argv[1].lower())
         if cmd is None:
+            node.stats.error("ERR Unknown Redis command called from script")
             return 1, b"Unknown Redis command called from script"
+        err = self._verify(run, cmd, argv)
+        if err is not None:
+            cmd.rejected_calls += 1
+            node.stats.error(err[1:].decode("latin-1") if err[:1] == b"-" else "ERR " + err.decode("latin-1"))
+            return 1, err
+        return self._call(run, cmd, argv)
+
+    def _verify(self, run, cmd, argv):
+        """scriptCall's checks before running ``cmd``: None, or the error."""
+        node = self.node
         n = len(argv)
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
-            return 1, b"Wrong number of args calling Redis command from script"
+            return b"Wrong number of args calling Redis command from script"
         if "noscript" in cmd.flags and not self.disable_deny_script:
-            return 1, b"This Redis command is not allowed from script"
+            return b"This Redis command is not allowed from script"
         caller = run.caller
         sc = run.client
         if caller.acl_user.restricted and not caller.is_master:
@@ -414,27 +432,27 @@ class Scripting:
                     node.acl.add_log(caller, r, "lua", cmd.name.encode() if r == 1 else argv[idx], None)
                 except Exception:
                     pass
-                return 1, ("The user executing the script %s" % _ACL_SCRIPT_MESSAGES.get(r, "no permission")).encode()
+                return ("The user executing the script %s" % _ACL_SCRIPT_MESSAGES.get(r, "no permission")).encode()
         is_write = cmd.is_write
         if run.read_only and (is_write or cmd.name in _MAY_REPLICATE):
-            return 1, b"Write commands are not allowed from read-only scripts."
+            return b"Write commands are not allowed from read-only scripts."
         if is_write and not run.write_dirty:
             if node.repl.link is not None and node.config["replica-read-only"] and not caller.is_master:
-                return 1, b"-" + errors.READONLY.encode()
+                return b"-" + errors.READONLY.encode()
             if node.disk_error is not None:
-                return 1, b"-" + node.disk_error.encode("latin-1")
+                return b"-" + node.disk_error.encode("latin-1")
         if run.oom and not run.allow_oom and not run.write_dirty and cmd.denyoom:
-            return 1, b"-OOM command not allowed when used memory > 'maxmemory'."
+            return b"-OOM command not allowed when used memory > 'maxmemory'."
         if is_write:
             run.write_dirty = True
         if node.cluster is not None and not caller.is_master and not cmd.no_keys:
             err = node.cluster_route(sc, cmd, argv)
             if err is not None:
                 if err.startswith("CLUSTERDOWN The cluster is down and only"):
-                    return 1, b"Script attempted to execute a write command while the cluster is down and readonly"
+                    return b"Script attempted to execute a write command while the cluster is down and readonly"
                 if err.startswith("CLUSTERDOWN The cluster is down"):
-                    return 1, b"Script attempted to execute a command while the cluster is down"
-                return 1, b"Script attempted to access a non local key in a cluster node"
+                    return b"Script attempted to execute a command while the cluster is down"
+                return b"Script attempted to access a non local key in a cluster node"
             if not run.allow_cross_slot:
                 idx = cmd.get_keys(argv)
                 if idx:
@@ -442,8 +460,13 @@ class Scripting:
                     if run.slot == -1:
                         run.slot = slot
                     elif run.slot != slot:
-                        return 1, b"Script attempted to access keys that do not hash to the same slot"
-        # call()
+                        return b"Script attempted to access keys that do not hash to the same slot"
+        return None
+
+    def _call(self, run, cmd, argv):
+        """call() for a command of the script: (0, its reply in RESP)."""
+        node = self.node
+        sc = run.client
         dirty = node.dirty
         out = sc.out
         try:
