@@ -29,7 +29,11 @@ class Replication:
 
     def offset(self) -> int:
         """The offset advertised on the cluster bus: master_repl_offset, or what a replica processed
-        (a replica's backlog advances with every byte of the stream it applied)."""
+        (a replica's backlog advances with every byte of the stream it applied).  0 during a full sync:
+        from +FULLRESYNC until the dataset is loaded a replica has no master client (replicationGetSlaveOffset)."""
+        link = self.link
+        if link is not None and link.sync_in_progress:
+            return 0
         return self.backlog.offset
 
     def set_master(self, host, port) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+CONFIG_REPL_BACKLOG_MIN_SIZE = 16 * 1024
+
 
 def random_replid() -> str:
     return os.urandom(20).hex()
@@ -41,6 +43,16 @@ class ReplicationBacklog:
         if self.buf is None:
             self.buf = bytearray()
             self.first_byte_offset = self.offset + 1
+
+    def resize(self, size: int) -> int:
+        """resizeReplicationBacklog (CONFIG SET repl-backlog-size): returns the size used, at least 16 KB."""
+        self.size = max(size, CONFIG_REPL_BACKLOG_MIN_SIZE)
+        if self.buf is not None:
+            excess = len(self.buf) - self.size
+            if excess > 0:
+                del self.buf[:excess]
+                self.first_byte_offset += excess
+        return self.size
 
     def feed(self, data: bytes) -> None:
         """feedReplicationBuffer."""

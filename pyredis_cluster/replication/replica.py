@@ -12,6 +12,7 @@ If the link drops, the task reconnects and asks for a partial resync.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 from ..protocol.request import RequestParser
@@ -163,15 +164,44 @@ class ReplicaLink:
             raise ConnectionError("Bad protocol from MASTER, the first byte is not '$'")
         node.log.notice("MASTER <-> REPLICA sync: receiving %d bytes from master" % len(payload))
         node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        rdb.load_rdb_into(payload, node.dbs, zset_limits=(node.config["zset-max-listpack-entries"],
-                                                          node.config["zset-max-listpack-value"]))
+        for db in node.dbs:
+            db.clear()
         node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        await self._load(payload)
         p = getattr(node, "persistence", None)
         if p is not None:
             p.after_full_sync()  # the AOF restarts from the master's dataset (restartAOFAfterSYNC)
         self.master_replid = replid
         self.repl.backlog.reset(replid, offset)
         self.sync_in_progress = False
+
+    async def _load(self, payload: bytes) -> None:
+        """rdbLoad of the master's snapshot, serving events every loading-process-events-interval-bytes
+        (clients get -LOADING, the cluster bus goes on: this replica advertises offset 0 meanwhile) and
+        sleeping key-load-delay microseconds per key (a debugging knob of Redis's test suite).  A replica
+        keeps the keys that are already expired: its master's DELs will remove them."""
+        node = self.node
+        cfg = node.config
+        steps = rdb.load_into_steps(payload, node.dbs, skip_expired=False,
+                                    zset_limits=(cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"]))
+        node.loading = 1
+        last = 0
+        try:
+            while True:
+                try:
+                    pos = next(steps)
+                except StopIteration:
+                    break
+                delay = cfg["key-load-delay"]
+                if delay < 0:  # debugDelay: sleep 1 us once every -delay keys on average
+                    delay = 1 if random.randrange(-delay) == 0 else 0
+                if delay:
+                    time.sleep(delay / 1_000_000)
+                if pos - last >= cfg["loading-process-events-interval-bytes"]:
+                    last = pos
+                    await asyncio.sleep(0)  # processEventsWhileBlocked
+        finally:
+            node.loading = 0
 
     async def _stream(self, reader) -> None:
         node = self.node

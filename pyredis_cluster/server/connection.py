@@ -354,6 +354,8 @@ class Client(asyncio.Protocol):
                 raise CommandError(errors.READONLY)
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")
+            if node.loading and "loading" not in cmd.flags and not self.is_master:
+                raise CommandError(errors.LOADING)  # (a replica serves events while loading a full sync)
             if node.pause_until and not self.monitor and not getattr(self, "is_replica", False) and (
                     not node.pause_writes_only or cmd.is_write or (
                     name in MAY_REPLICATE or base == "exec" and self.multi

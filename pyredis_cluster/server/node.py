@@ -398,6 +398,8 @@ class Node:
             self.rebind(name)
         elif name in ("appendonly", "appendfsync"):
             self.persistence.config_changed(name, old, new)
+        elif name == "repl-backlog-size":  # resizeReplicationBacklog: at least 16 KB
+            self.config.values[name] = self.repl.backlog.resize(new)
 
     def rebind(self, what: str = "port") -> None:
         """changeListenPort / changeBindAddr (CONFIG SET port / bind): listen on the configured

@@ -838,13 +838,14 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
     return value
 
 
-def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS):
+def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS,
+             at: list | None = None):
     """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file.
 
     ``info``, if given, receives ``end``: the offset just past the RDB (its CRC included), where the
     AOF tail of an old-style RDB-preamble AOF begins.  An :class:`RDBError` carries ``offset``: where
-    in ``blob`` the reading stopped."""
-    at = [0]  # offset of the record being read, for error reports
+    in ``blob`` the reading stopped.  ``at[0]``, if given, follows the offset of the record being read."""
+    at = at if at is not None else [0]  # offset of the record being read, for error reports
     try:
         yield from _iter_rdb(blob, check_crc, info, at, zset_limits)
     except RDBError as e:
@@ -944,11 +945,24 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
     already expired (``skip_expired``); an AOF base keeps them, as Redis does for RDBFLAGS_AOF_PREAMBLE.
     Returns the aux fields; ``info`` receives ``end`` (see :func:`iter_rdb`), ``keys_loaded`` and
     ``keys_expired`` (INFO persistence rdb_last_load_keys_*)."""
+    steps = load_into_steps(blob, dbs, now_ms, skip_expired, info, merge, zset_limits)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
+                    info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS):
+    """:func:`load_into` as a generator that yields the offset reached in ``blob`` after each key, so that
+    a caller can serve events while loading (rdbLoadProgressCallback); it returns the aux fields."""
     aux = {}
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     loaded = expired = 0
     info = info if info is not None else {}
-    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits):
+    at = [0]
+    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
             continue
@@ -973,6 +987,7 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
         if expire is not None:
             db.set_expire(key, expire)
         loaded += 1
+        yield at[0]
     info["keys_loaded"] = loaded
     info["keys_expired"] = expired
     return aux

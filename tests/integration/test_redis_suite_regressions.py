@@ -3,6 +3,7 @@ node as the server binary; each test names the tcl unit that exposed the differe
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import pytest
@@ -63,7 +64,7 @@ def test_master_client_is_listed_and_client_kill_drops_the_link(master_and_repli
 
 
 def _cluster_node(port=None, workdir=None):
-    return start_server("ours", port=port, workdir=workdir,
+    return start_server("ours", port=port, workdir=workdir or tempfile.mkdtemp(prefix="pyredis-h3-"),
                         args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                               "--cluster-node-timeout", "3000", "--enable-debug-command", "yes"])
 
@@ -92,6 +93,46 @@ def test_cluster_replica_restarting_from_rdb_keeps_expired_keys():
         replica = _cluster_node(port=replica.port, workdir=replica.workdir)
         with RawClient(replica.port) as r:
             assert r.call("DBSIZE") == b":10\r\n"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_replica_loading_a_full_sync_serves_events_and_is_hidden_from_cluster_slots():
+    """22-replica-in-sync: while a replica loads its master's snapshot it keeps serving events (INFO says
+    loading:1, other commands get -LOADING) and advertises offset 0 on the bus, so that its master's
+    CLUSTER SLOTS hides it until the load is over."""
+    master = _cluster_node()
+    replica = _cluster_node()
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
+            m.call("CLUSTER", "MEET", "127.0.0.1", str(replica.port))
+            mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
+            rid = r.call("CLUSTER", "MYID").split(b"\r\n")[1]
+            _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
+            _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
+            assert m.call("DEBUG", "POPULATE", "200", "key", "1000") == b"+OK\r\n"
+            assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+            assert m.call("SET", "x", "y") == b"+OK\r\n"  # an offset above 0: the replica is shown
+            _wait(lambda: rid in m.call("CLUSTER", "SLOTS"), what="the replica in the master's CLUSTER SLOTS")
+            # the next sync is a full one, and loading it takes 200 x 10 ms
+            assert m.call("CONFIG", "SET", "repl-backlog-size", "100") == b"+OK\r\n"
+            assert r.call("CONFIG", "SET", "key-load-delay", "10000") == b"+OK\r\n"
+            assert r.call("CONFIG", "SET", "loading-process-events-interval-bytes", "1024") == b"+OK\r\n"
+            m.call("MULTI")
+            m.call("CLIENT", "KILL", "TYPE", "replica")
+            for j in range(40):
+                m.call("SET", "{0}%d" % j, "A" * 1024)
+            m.call("EXEC")
+            _wait(lambda: rid not in m.call("CLUSTER", "SLOTS"), what="the loading replica to be hidden")
+            assert b"loading:1\r\n" in r.call("INFO", "persistence")
+            assert r.call("DBSIZE") == b"-LOADING Redis is loading the dataset in memory\r\n"
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="the load to finish")
+            assert r.call("CONFIG", "SET", "key-load-delay", "0") == b"+OK\r\n"
+            _wait(lambda: rid in m.call("CLUSTER", "SLOTS"), what="the replica back in CLUSTER SLOTS")
+            assert r.call("DBSIZE") == b":241\r\n"
     finally:
         replica.stop()
         master.stop()
