@@ -93,3 +93,26 @@ def diff(ours, theirs):
     d.both("FLUSHALL")
     yield d
     d.close()
+
+
+@pytest.fixture(scope="session")
+def debug_servers():
+    """Ours and redis-server with DEBUG enabled (DEBUG SET-ACTIVE-EXPIRE, SLEEP ...) and diskless full
+    syncs without delay (fake replicas), for the whole session."""
+    args = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"]
+    a = start_server("ours", args=args)
+    b = start_server("redis", args=args)
+    yield a, b
+    for s in (a, b):
+        s.stop()
+        shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def ddiff(debug_servers):
+    """A Differ on freshly flushed DEBUG-enabled servers (active expiry turned back on after)."""
+    d = Differ(debug_servers[0].port, debug_servers[1].port)
+    d.both("FLUSHALL")
+    yield d
+    d.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    d.close()

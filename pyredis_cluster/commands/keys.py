@@ -27,6 +27,7 @@ from ..store.types import (
     ENCODINGS, HashValue, ListValue, SetValue, ZSetValue, object_encoding, string_encoding, type_name,
 )
 from .table import command
+from .transactions import _key_is_expired
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
@@ -430,16 +431,33 @@ def copy_(c, argv):
     return ONE
 
 
-def _touch_watched_for_swap(node, db1, db2) -> None:
-    """touchAllWatchedKeysInDb both ways: WATCHed keys of either database that exist in either."""
+def _touch_watched_for_swap(node, emptied, replaced_with) -> None:
+    """touchAllWatchedKeysInDb(emptied, replaced_with), before the swap: a WATCHed key of ``emptied``
+    that exists in either database is touched -- unless it was expired when watched and is now gone
+    or still expired, or is missing and replaced with an expired key (then it counts as expired)."""
     watched = node.watched_keys
     if not watched:
         return
-    ids = (db1.id, db2.id)
-    for (dbid, key), clients in list(watched.items()):
-        if dbid in ids and (key in db1.data or key in db2.data):
-            for cl in clients:
-                cl.dirty_cas = True
+    now = now_ms()
+    dbid = emptied.id
+    for wk, clients in list(watched.items()):
+        if wk[0] != dbid:
+            continue
+        key = wk[1]
+        exists_in_emptied = key in emptied.data
+        if not exists_in_emptied and key not in replaced_with.data:
+            continue
+        for cl in list(clients):
+            if cl.watched.get(wk):  # expired when WATCH was called
+                if key not in replaced_with.data:
+                    cl.watched[wk] = False  # expired key now deleted: no logical change
+                    continue
+                if _key_is_expired(replaced_with, key, now):
+                    continue  # expired key remains expired
+            elif not exists_in_emptied and _key_is_expired(replaced_with, key, now):
+                cl.watched[wk] = True  # a missing key replaced with an expired one
+                continue
+            cl.dirty_cas = True
 
 
 @command("swapdb")
@@ -454,6 +472,7 @@ def swapdb(c, argv):
     if id1 != id2:
         db1, db2 = node.dbs[id1], node.dbs[id2]
         _touch_watched_for_swap(node, db1, db2)
+        _touch_watched_for_swap(node, db2, db1)
         db1.swap_with(db2)
         signal_db = getattr(node.blocking, "signal_db", None)  # scanDatabaseForReadyKeys
         if signal_db is not None:

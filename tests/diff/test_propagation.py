@@ -8,26 +8,25 @@ them) and a fake replica that did a full resync reads the stream."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
-from helpers import RawClient, encode_command, start_server
+from helpers import RawClient, encode_command
 
 
-@pytest.fixture(scope="module")
-def pair():
-    args = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"]
-    a = start_server("ours", args=args)
-    b = start_server("redis", args=args)
-    yield a, b
-    for s in (a, b):
-        s.stop()
-        shutil.rmtree(s.workdir, ignore_errors=True)
+@pytest.fixture
+def pair(debug_servers):
+    return debug_servers
 
 
 def _attach_replica(port: int) -> RawClient:
-    """A raw connection that did a full resync (RDB skipped) and is online."""
+    """A raw connection that did a full resync (RDB skipped) and is online (the only replica: the one of
+    an earlier test may not be gone yet)."""
+    with RawClient(port) as info:
+        deadline = time.monotonic() + 10
+        while b"connected_slaves:0" not in info.call("INFO", "replication"):
+            assert time.monotonic() < deadline, "an earlier replica is still connected"
+            time.sleep(0.01)
     c = RawClient(port, timeout=10)
     assert c.call("REPLCONF", "capa", "eof", "capa", "psync2") == b"+OK\r\n"
     c.send_raw(encode_command("PSYNC", "?", "-1"))
@@ -62,6 +61,9 @@ def _attach_replica(port: int) -> RawClient:
             assert time.monotonic() < deadline, "the replica never went online"
             c.send_raw(encode_command("REPLCONF", "ACK", "0"))
             time.sleep(0.01)
+    # redis-server starts the command stream of a diskless replica at its first ACK once online
+    # (repl_start_cmd_stream_on_ack): the ACKs above may all have come before
+    c.send_raw(encode_command("REPLCONF", "ACK", "0"))
     return c
 
 

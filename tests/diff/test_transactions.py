@@ -299,3 +299,22 @@ def test_monitor_sees_exec_and_its_commands(ours, theirs):
             lines.append(re.sub(rb"^\+\d+\.\d+ \[(\d+) [^\]]+\]", rb"+T [\1 ADDR]", raw))
         s.log.append(lines)
     both(ours, theirs, steps)
+
+
+# -- SWAPDB and WATCHed keys that expired (DEBUG SET-ACTIVE-EXPIRE 0 keeps them) ----------------------------
+
+@pytest.mark.parametrize("case", ["stale-by-none", "none-by-stale", "stale-by-stale", "stale-by-live",
+                                  "live-by-stale", "none-by-live"])
+def test_swapdb_and_watched_stale_keys(ddiff, case):
+    """touchAllWatchedKeysInDb: replacing an expired WATCHed key with no key or another expired key, or
+    a missing one with an expired key, is no change; anything else makes EXEC fail."""
+    watched_db, other_db = {"stale-by-none": ("1", None), "none-by-stale": (None, "0"),
+                            "stale-by-stale": ("1", "0"), "stale-by-live": ("1", "live0"),
+                            "live-by-stale": ("live1", "0"), "none-by-live": (None, "live0")}[case]
+    ddiff.run(("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+    for db, spec in (("1", watched_db), ("0", other_db)):
+        if spec is not None:
+            ddiff.run(("SELECT", db), ("SET", "x", db) if spec.startswith("live") else ("SET", "x", db, "PX", "1"))
+    time.sleep(0.005)
+    ddiff.run(("SELECT", "1"), ("WATCH", "x"), ("SWAPDB", "0", "1"), ("MULTI",), ("PING",), ("EXEC",),
+              ("WATCH", "x"), ("MULTI",), ("PING",), ("EXEC",))

@@ -223,7 +223,10 @@ def test_swapdb_touches_watched_keys():
     class Watcher:
         dirty_cas = False
 
-    watcher, other = Watcher(), Watcher()
+        def __init__(self, key):
+            self.watched = {(0, key): False}  # (db, key) -> expired when watched
+
+    watcher, other = Watcher(b"k"), Watcher(b"absent")
     node.watched_keys[(0, b"k")] = {watcher}
     node.watched_keys[(0, b"absent")] = {other}
     node.dbs[1].set(b"k", b"v")
