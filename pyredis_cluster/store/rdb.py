@@ -410,7 +410,8 @@ def _aux_defaults(aux: dict | None) -> dict:
     return out
 
 
-def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None, compress: bool = False) -> int:
+def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None, compress: bool = False,
+              functions=()) -> int:
     """rdbSaveRio into a file object, streamed (the snapshot is never held whole in memory).  Values are
     encoded as redis-server 7.0 encodes them for ``config`` (listpacks, intsets, quicklist nodes;
     :func:`dump_value`), strings LZF-compressed with ``compress`` (rdbcompression).  Keys already
@@ -422,6 +423,8 @@ def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None
     total = 0
     for k, v in _aux_defaults(aux).items():
         out.append(bytes((OP_AUX,)) + _string(k) + _string(v))
+    for code in functions:  # rdbSaveFunctions: one "function2" record per library (its code)
+        out.append(bytes((OP_FUNCTION2,)) + _string(code, compress))
     for db in dbs:
         if not db.data:
             continue
@@ -451,8 +454,9 @@ def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None
     return total + len(data)
 
 
-def dump_rdb(dbs, aux: dict | None = None, now_ms: int | None = None) -> bytes:
-    """A whole RDB file: ``dbs`` is a list of Database objects."""
+def dump_rdb(dbs, aux: dict | None = None, now_ms: int | None = None, functions=()) -> bytes:
+    """A whole RDB file: ``dbs`` is a list of Database objects, ``functions`` the code of each function
+    library."""
     out = [b"REDIS%04d" % RDB_VERSION]
     aux = dict(aux or {})
     aux.setdefault(b"redis-ver", b"7.0.15")
@@ -462,6 +466,8 @@ def dump_rdb(dbs, aux: dict | None = None, now_ms: int | None = None) -> bytes:
     aux.setdefault(b"aof-base", b"0")
     for k, v in aux.items():
         out.append(bytes((OP_AUX,)) + _string(k) + _string(v))
+    for code in functions:
+        out.append(bytes((OP_FUNCTION2,)) + _string(code))
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     for db in dbs:
         if not db.data:
@@ -840,7 +846,8 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
 
 def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS,
              at: list | None = None):
-    """Yield ("aux", key, value, None) and ("key", db, key, value, expire_ms) records of an RDB file.
+    """Yield ("aux", key, value, None), ("function", code) and ("key", db, key, value, expire_ms) records
+    of an RDB file.
 
     ``info``, if given, receives ``end``: the offset just past the RDB (its CRC included), where the
     AOF tail of an old-style RDB-preamble AOF begins.  An :class:`RDBError` carries ``offset``: where
@@ -892,8 +899,8 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_li
             r.plain_length()
         elif op == OP_FREQ:
             r.byte()
-        elif op in (OP_FUNCTION2,):
-            r.string()
+        elif op == OP_FUNCTION2:
+            yield ("function", r.string())  # a library's code (FUNCTION LOAD's payload)
         elif op == OP_MODULE_AUX:
             raise RDBError("module aux data is not supported")
         else:
@@ -925,6 +932,8 @@ def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None, zset_limits=ZSET_
     for rec in iter_rdb(blob, zset_limits=zset_limits):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
+            continue
+        if rec[0] == "function":
             continue
         _, dbn, key, value, expire = rec
         if dbn >= len(dbs):
@@ -965,6 +974,9 @@ def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: b
     for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
+            continue
+        if rec[0] == "function":  # function libraries: the caller loads info["functions"]
+            info.setdefault("functions", []).append(rec[1])
             continue
         _, dbn, key, value, expire = rec
         if dbn >= len(dbs):
