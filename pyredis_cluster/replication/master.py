@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from ..commands.scripting import function_codes
 from ..protocol.reply import NO_REPLY
 from ..store import rdb
 
@@ -93,7 +94,7 @@ class MasterSide:
         node.log.notice("Replica %s asks for synchronization" % client.addr)
         offset_now = bl.offset
         aux = {b"repl-stream-db": b"0", b"repl-id": bl.replid.encode(), b"repl-offset": b"%d" % offset_now}
-        payload = rdb.dump_rdb(node.dbs, aux)
+        payload = rdb.dump_rdb(node.dbs, aux, functions=function_codes(node))
         out = b""
         client.repl_sends_acks = not is_sync
         if not is_sync:

@@ -12,9 +12,10 @@ If the link drops, the task reconnects and asks for a partial resync.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 
+from ..commands.scripting import flush_functions, load_functions
+from ..errors import CommandError
 from ..protocol.request import RequestParser
 from ..store import rdb
 from .master import encode_command
@@ -182,8 +183,10 @@ class ReplicaLink:
         keeps the keys that are already expired: its master's DELs will remove them."""
         node = self.node
         cfg = node.config
-        steps = rdb.load_into_steps(payload, node.dbs, skip_expired=False,
-                                    zset_limits=(cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"]))
+        info: dict = {}
+        steps = rdb.load_into_steps(payload, node.dbs, skip_expired=False, info=info,
+                                    zset_limits=(cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"]),
+                                    key_load_delay=cfg["key-load-delay"])
         node.loading = 1
         last = 0
         try:
@@ -192,16 +195,17 @@ class ReplicaLink:
                     pos = next(steps)
                 except StopIteration:
                     break
-                delay = cfg["key-load-delay"]
-                if delay < 0:  # debugDelay: sleep 1 us once every -delay keys on average
-                    delay = 1 if random.randrange(-delay) == 0 else 0
-                if delay:
-                    time.sleep(delay / 1_000_000)
                 if pos - last >= cfg["loading-process-events-interval-bytes"]:
                     last = pos
                     await asyncio.sleep(0)  # processEventsWhileBlocked
         finally:
             node.loading = 0
+        # the master's function libraries replace ours (emptyData, then rdbFunctionLoad)
+        flush_functions(node)
+        try:
+            load_functions(node, info.get("functions", ()), True)
+        except CommandError as e:
+            node.log.warning("Failed loading a function library of the master's RDB: %s" % e.message)
 
     async def _stream(self, reader) -> None:
         node = self.node

@@ -98,6 +98,7 @@ class Client(asyncio.Protocol):
             or self.node.monitors
             or self.node.repl.link is not None
             or self.node.pause_until
+            or self.node.loading  # -LOADING for most commands (execute_slow)
             or self.blocked is not None
             or self.paused_queue
             or self.reply_mode != REPLY_ON

@@ -512,7 +512,35 @@ class Node:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.shutdown_event = asyncio.Event()
-        self.persistence.load_at_start()  # AOF or dump.rdb (raises PersistenceError: do not start)
+        # Listen first, as initServer does before loadDataFromDisk: while the dataset loads, clients
+        # connect and get -LOADING (except for the commands flagged "loading", such as INFO).
+        self.loading = 1
+        await self._listen()
+        self.log.notice("Server initialized")
+        steps = self.persistence.load_at_start_steps()  # AOF or dump.rdb (raises PersistenceError: do not start)
+        last = time.monotonic()
+        try:
+            for _ in steps:
+                if time.monotonic() - last >= 0.01:  # processEventsWhileBlocked
+                    await asyncio.sleep(0)
+                    last = time.monotonic()
+        except BaseException:
+            for srv in self.servers:
+                srv.close()
+            for c in list(self.clients.values()):
+                c.close()
+            raise
+        finally:
+            self.loading = 0
+            self._refresh_slow()
+        self._cron_task = self.loop.create_task(self._cron_loop())
+        if self.bus is not None:
+            await self.bus.start()
+        for hook in self.start_hooks:
+            await hook(self)
+        self.log.notice("Ready to accept connections tcp")
+
+    async def _listen(self) -> None:
         port = self.config["port"]
         backlog = self.config["tcp-backlog"]
         for addr in self.bind_addresses():
@@ -535,13 +563,6 @@ class Node:
         if self.tcp_port is None:
             self.tcp_port = port
         self.port = self.tcp_port
-        self._cron_task = self.loop.create_task(self._cron_loop())
-        if self.bus is not None:
-            await self.bus.start()
-        for hook in self.start_hooks:
-            await hook(self)
-        self.log.notice("Server initialized")
-        self.log.notice("Ready to accept connections tcp")
 
     start_hooks: list = [local_node_started]  # (MIGRATE to a node of this process: commands/migrate.py)
 

@@ -34,6 +34,8 @@ import time
 from ..commands import persistence as _commands  # noqa: F401  (registers SAVE, BGSAVE, BGREWRITEAOF ...)
 from ..store import aof as aofmod
 from ..store import rdb
+from ..commands.scripting import flush_functions, function_codes, load_functions
+from ..errors import CommandError
 from ..store.aof import AofError, AofFormatError, AofTruncated, AofWriter, Manifest
 
 AOF_OFF, AOF_ON, AOF_WAIT_REWRITE = "off", "on", "wait_rewrite"
@@ -51,6 +53,20 @@ MISCONF_RDB = ("MISCONF Redis is configured to save RDB snapshots, but it's curr
 
 class PersistenceError(RuntimeError):
     """Loading failed: the node must not start (Redis exits with 1)."""
+
+
+def _load_functions(node, path: str, info: dict, replace: bool) -> None:
+    """The function libraries of a loaded RDB (rdbFunctionLoad); one that exists already is fatal
+    unless ``replace`` (DEBUG RELOAD MERGE)."""
+    codes = info.get("functions")
+    if not codes:
+        return
+    try:
+        load_functions(node, codes, replace)
+    except CommandError as e:
+        msg = "Failed loading library from %s: %s" % (path, e.message)
+        node.log.warning(msg)
+        raise PersistenceError(msg) from None
 
 
 class Persistence:
@@ -126,6 +142,11 @@ class Persistence:
     def load_at_start(self) -> None:
         """Load the dataset from the AOF (appendonly yes) or dump.rdb, then open the AOF for appending.
         Raises PersistenceError (the node must not start) on a file it cannot trust."""
+        _drain(self.load_at_start_steps())
+
+    def load_at_start_steps(self):
+        """:meth:`load_at_start` as a generator that yields now and then (after each key of an RDB, each
+        batch of AOF commands), so that the node can serve events while loading (it answers -LOADING)."""
         node = self.node
         cfg = node.config
         start = time.monotonic()
@@ -136,7 +157,7 @@ class Persistence:
             raise PersistenceError(str(e)) from None
         if cfg["appendonly"]:
             try:
-                loaded = self.load_aof(self.manifest)
+                loaded = yield from self.load_aof_steps(self.manifest)
             except AofError as e:
                 node.log.warning(str(e))
                 raise PersistenceError(str(e)) from None
@@ -147,7 +168,7 @@ class Persistence:
         else:
             path = self.rdb_path
             if os.path.exists(path):
-                self.load_rdb_file(path)
+                yield from self.load_rdb_file_steps(path)
                 node.log.notice("DB loaded from disk: %.3f seconds" % (time.monotonic() - start))
                 self._reset_stats_after_load()
 
@@ -172,6 +193,9 @@ class Persistence:
 
     def load_rdb_file(self, path: str, merge: bool = False) -> None:
         """rdbLoad for dump.rdb (a starting master drops the keys already expired)."""
+        _drain(self.load_rdb_file_steps(path, merge))
+
+    def load_rdb_file_steps(self, path: str, merge: bool = False):
         node = self.node
         try:
             with open(path, "rb") as f:
@@ -184,8 +208,10 @@ class Persistence:
         node.loading = 1
         info: dict = {}
         try:
-            rdb.load_into(blob, node.dbs, skip_expired=_i_am_master(node), info=info, merge=merge,
-                          zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]))
+            yield from rdb.load_into_steps(
+                blob, node.dbs, skip_expired=_i_am_master(node), info=info, merge=merge,
+                zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
+                key_load_delay=node.config["key-load-delay"])
         except rdb.RDBError as e:
             msg = "Fatal error loading the DB %s: %s (at offset %d of %d bytes). Exiting." % (
                 path, e, getattr(e, "offset", 0), len(blob))
@@ -198,9 +224,13 @@ class Persistence:
                         % (info.get("keys_loaded", 0), info.get("keys_expired", 0)))
         self.rdb_last_load_keys_loaded = info.get("keys_loaded", 0)
         self.rdb_last_load_keys_expired = info.get("keys_expired", 0)
+        _load_functions(node, path, info, merge)
 
     def load_aof(self, manifest: Manifest) -> bool:
         """loadAppendOnlyFiles: False when there is no AOF at all.  Raises AofError."""
+        return _drain(self.load_aof_steps(manifest))
+
+    def load_aof_steps(self, manifest: Manifest):
         node = self.node
         old = os.path.join(self.dir, self.aof_filename)
         if os.path.isfile(old) and (not os.path.isdir(self.aof_dir) or manifest.empty or (
@@ -228,7 +258,7 @@ class Persistence:
             for i, info in enumerate(files):
                 last = i == len(files) - 1
                 t0 = time.monotonic()
-                truncated = self._load_one(info.name, client, last)
+                truncated = yield from self._load_one(info.name, client, last)
                 if info is manifest.base:
                     base_size = os.path.getsize(self.aof_path(info.name))
                 if not truncated or last:
@@ -266,8 +296,9 @@ class Persistence:
         return c
 
     def _load_one(self, name: str, client, last: bool) -> bool:
-        """loadSingleAppendOnlyFile: returns True when the file was truncated (only allowed for the last
-        file and with aof-load-truncated yes).  Raises AofError."""
+        """loadSingleAppendOnlyFile (a generator: it yields after each batch of commands): returns True
+        when the file was truncated (only allowed for the last file and with aof-load-truncated yes).
+        Raises AofError."""
         from ..commands import table
 
         node = self.node
@@ -289,8 +320,9 @@ class Persistence:
             info: dict = {}
             dirty = node.dirty
             try:
-                rdb.load_into(data, node.dbs, skip_expired=False, info=info, zset_limits=(
-                    node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]))
+                yield from rdb.load_into_steps(data, node.dbs, skip_expired=False, info=info, zset_limits=(
+                    node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
+                    key_load_delay=node.config["key-load-delay"])
             except rdb.RDBError as e:
                 node.log.warning("Error reading the RDB base file %s, AOF loading aborted" % name)
                 raise AofError("Bad RDB data in the append only file %s at offset %d: %s"
@@ -298,6 +330,7 @@ class Persistence:
             finally:
                 node.dirty = dirty
             pos = info["end"]
+            _load_functions(node, name, info, False)
             self.rdb_last_load_keys_loaded = info.get("keys_loaded", 0)
             self.rdb_last_load_keys_expired = 0
         batch: list = []
@@ -311,6 +344,7 @@ class Persistence:
                 batch.append(argv)
                 if len(batch) >= 1024:
                     self._run(client, batch)
+                    yield
             self._run(client, batch)
         except AofTruncated as e:
             self._run(client, batch)
@@ -568,7 +602,8 @@ class Persistence:
             with open(tmp, "wb") as f:
                 # Strings are written uncompressed whatever rdbcompression says: the pure-Python LZF costs
                 # about half a millisecond per string, and every RDB reader accepts plain strings.
-                rdb.write_rdb(f, self.node.dbs, self._rdb_aux(aof_base), config=self.node.config)
+                rdb.write_rdb(f, self.node.dbs, self._rdb_aux(aof_base), config=self.node.config,
+                              functions=function_codes(self.node))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -672,7 +707,8 @@ class Persistence:
         try:
             with open(tmp, "wb") as f:
                 if node.config["aof-use-rdb-preamble"]:
-                    rdb.write_rdb(f, node.dbs, self._rdb_aux(aof_base=True), config=node.config)
+                    rdb.write_rdb(f, node.dbs, self._rdb_aux(aof_base=True), config=node.config,
+                                  functions=function_codes(node))
                 else:
                     for chunk in aofmod.rewrite_commands(node.dbs):
                         f.write(chunk)
@@ -1137,6 +1173,7 @@ class Persistence:
             if flush:
                 for db in node.dbs:
                     db.clear()
+                flush_functions(node)  # emptyData: the function libraries go too
             self.load_rdb_file(self.rdb_path, merge)
         except PersistenceError:
             raise ValueError("ERR Error trying to load the RDB dump, check server logs.") from None
@@ -1171,3 +1208,12 @@ def _i_am_master(node) -> bool:
     if cluster is not None:
         return cluster.myself.is_master
     return node.config["replicaof"] is None and node.repl.link is None
+
+
+def _drain(steps):
+    """Run a loading generator to its end and return its value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value

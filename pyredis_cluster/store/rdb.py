@@ -15,6 +15,7 @@ integer-encoded strings), so a dump.rdb or a full sync from a real Redis loads h
 
 from __future__ import annotations
 
+import random
 import struct
 import time
 
@@ -963,9 +964,11 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
 
 
 def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
-                    info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS):
+                    info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS,
+                    key_load_delay: int = 0):
     """:func:`load_into` as a generator that yields the offset reached in ``blob`` after each key, so that
-    a caller can serve events while loading (rdbLoadProgressCallback); it returns the aux fields."""
+    a caller can serve events while loading (rdbLoadProgressCallback); it returns the aux fields.
+    ``key_load_delay`` (microseconds, the key-load-delay setting) slows each key down (debugDelay)."""
     aux = {}
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     loaded = expired = 0
@@ -999,7 +1002,18 @@ def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: b
         if expire is not None:
             db.set_expire(key, expire)
         loaded += 1
+        if key_load_delay:
+            debug_delay(key_load_delay)
         yield at[0]
     info["keys_loaded"] = loaded
     info["keys_expired"] = expired
     return aux
+
+
+def debug_delay(usec: int) -> None:
+    """debugDelay: sleep ``usec`` microseconds; a negative value sleeps 1 us once every -usec calls on
+    average."""
+    if usec < 0:
+        usec = 1 if random.randrange(-usec) == 0 else 0
+    if usec:
+        time.sleep(usec / 1_000_000)

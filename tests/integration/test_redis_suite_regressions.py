@@ -136,3 +136,34 @@ def test_replica_loading_a_full_sync_serves_events_and_is_hidden_from_cluster_sl
     finally:
         replica.stop()
         master.stop()
+
+
+def test_server_listens_while_loading_and_replies_loading():
+    """04-resharding (restart_instance): redis-server listens before it loads its data, so a client that
+    connects during a long load gets -LOADING (INFO still answers, with loading:1) instead of a refused
+    connection.  key-load-delay slows the load down, as Redis's test suite does."""
+    srv = start_server("ours", args=["--enable-debug-command", "yes"])
+    workdir, port = srv.workdir, srv.port
+    try:
+        with RawClient(port) as c:
+            assert c.call("DEBUG", "POPULATE", "100") == b"+OK\r\n"
+            assert c.call("SAVE") == b"+OK\r\n"
+    finally:
+        srv.stop()
+    srv = start_server("ours", port=port, workdir=workdir, wait=False,
+                       args=["--enable-debug-command", "yes", "--key-load-delay", "30000"])
+    try:
+        def connect():
+            try:
+                return RawClient(port)
+            except OSError:
+                return None
+
+        c = _wait(connect, what="the port to open")
+        with c:
+            assert c.call("PING") == b"-LOADING Redis is loading the dataset in memory\r\n"
+            assert b"loading:1\r\n" in c.call("INFO", "persistence")
+            _wait(lambda: c.call("PING") == b"+PONG\r\n", what="the end of the load")
+            assert c.call("DBSIZE") == b":100\r\n"
+    finally:
+        srv.stop()
