@@ -227,7 +227,12 @@ class ReplicaLink:
             node.clients.pop(mc.id, None)
 
     def _master_client_killed(self) -> None:
-        """CLIENT KILL of the master client: the link drops and reconnects (partial resync) later."""
+        """CLIENT KILL of the master client: the link is down from now on (replicationCacheMaster sets
+        repl_down_since, which the failover's data age counts from, even if the command that killed it
+        keeps the server busy -- DEBUG SLEEP in a transaction); it reconnects (partial resync) later."""
+        if self.connected:
+            self.down_since = time.time()
+        self.connected = False
         if self.writer is not None:
             self.writer.close()
 

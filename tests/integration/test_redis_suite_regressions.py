@@ -167,3 +167,23 @@ def test_server_listens_while_loading_and_replies_loading():
             assert c.call("DBSIZE") == b":100\r\n"
     finally:
         srv.stop()
+
+
+def test_killed_master_link_is_down_from_the_kill_even_if_the_server_then_sleeps():
+    """06-slave-stop-cond: CLIENT KILL of the master client then DEBUG SLEEP in one transaction: the link
+    is down since the kill (repl_down_since), so the failover's data age includes the sleep."""
+    master = start_server("ours")
+    replica = start_server("ours", args=["--enable-debug-command", "yes"])
+    try:
+        with RawClient(replica.port) as r:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+            assert r.call("MULTI") == b"+OK\r\n"
+            r.call("CLIENT", "KILL", "127.0.0.1:%d" % master.port)
+            r.call("DEBUG", "SLEEP", "2")
+            assert r.call("EXEC") == b"*2\r\n+OK\r\n+OK\r\n"
+            assert _info_field(r, "master_link_status") == "down"
+            assert int(_info_field(r, "master_link_down_since_seconds")) >= 2
+    finally:
+        replica.stop()
+        master.stop()
