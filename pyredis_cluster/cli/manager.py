@@ -1399,6 +1399,12 @@ class ClusterManager:
             time.sleep(1)
             if not self.wait_for_cluster_join():
                 return False
+            # The signatures agree once the newcomer knows every slot owner; a master without slots may
+            # still be unknown to it ("ERR Unknown node" from redis-cli in that case): wait until gossip
+            # has brought it too.
+            deadline = time.monotonic() + self.opts.join_timeout
+            while master_node.name not in text(new_node.call("CLUSTER", "NODES")) and time.monotonic() < deadline:
+                time.sleep(0.2)
             self.rep.info(">>> Configure node as replica of %s:%d." % (master_node.ip, master_node.port))
             if not self.check_reply(new_node, new_node.call("CLUSTER", "REPLICATE", master_node.name)):
                 return False
