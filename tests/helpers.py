@@ -12,27 +12,16 @@ import sys
 import tempfile
 import time
 
+from pyredis_cluster.testing.cluster import free_port as _testing_free_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1 whose +10000 (cluster bus) is free as well."""
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port + 10000 > 65535:
-            continue
-        b = socket.socket()
-        try:
-            b.bind(("127.0.0.1", port + 10000))
-        except OSError:
-            continue
-        finally:
-            b.close()
-        return port
-    raise RuntimeError("no free port")
+    """A free TCP port on 127.0.0.1 whose +10000 (cluster bus) is free as well: drawn at random below the
+    kernel's ephemeral range (so no outgoing connection takes it meanwhile) and never handed out twice by
+    this process (so parallel workers and tests rarely collide; start_server retries when they do)."""
+    return _testing_free_port()
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0, proc=None) -> None:
@@ -90,6 +79,14 @@ class ServerProcess:
 def start_server(kind: str = "ours", port: int | None = None, args: list | None = None,
                  workdir: str | None = None, config_file: str | None = None, wait: bool = True) -> ServerProcess:
     """Start ``pyredis-server`` (kind="ours") or Debian's ``redis-server`` (kind="redis")."""
+    if port is None and wait:
+        # a free port can be taken by a parallel test between our check and the server's bind: retry
+        for attempt in range(3):
+            try:
+                return start_server(kind, free_port(), args, workdir, config_file, wait)
+            except RuntimeError as e:
+                if "already in use" not in str(e) or attempt == 2:
+                    raise
     port = port or free_port()
     workdir = workdir or tempfile.mkdtemp(prefix="pyredis-test-")
     base = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -227,15 +224,21 @@ def start_cluster_nodes(kinds: list, node_timeout: int = 3000, config_files: lis
     nodes = []
     try:
         for i, kind in enumerate(kinds):
-            port = free_port()
-            args = cluster_args(port, node_timeout) + list(extra_args or [])
-            cfg = config_files[i] if config_files else None
-            workdir = tempfile.mkdtemp(prefix="pyredis-cluster-")
-            if cfg:
-                # conf/700X.conf says "dir ./data/700X" relative to where the node starts
-                os.makedirs(os.path.join(workdir, "data", os.path.basename(cfg)[:-5]), exist_ok=True)
-                args += ["--pidfile", "", "--appendonly", "no", "--logfile", ""]
-            nodes.append(start_server(kind, port=port, args=args, config_file=cfg, workdir=workdir))
+            for attempt in range(3):  # a parallel test may take the port between the check and the bind
+                port = free_port()
+                args = cluster_args(port, node_timeout) + list(extra_args or [])
+                cfg = config_files[i] if config_files else None
+                workdir = tempfile.mkdtemp(prefix="pyredis-cluster-")
+                if cfg:
+                    # conf/700X.conf says "dir ./data/700X" relative to where the node starts
+                    os.makedirs(os.path.join(workdir, "data", os.path.basename(cfg)[:-5]), exist_ok=True)
+                    args += ["--pidfile", "", "--appendonly", "no", "--logfile", ""]
+                try:
+                    nodes.append(start_server(kind, port=port, args=args, config_file=cfg, workdir=workdir))
+                    break
+                except RuntimeError as e:
+                    if "already in use" not in str(e) or attempt == 2:
+                        raise
     except Exception:
         for n in nodes:
             n.stop()
