@@ -1384,8 +1384,13 @@ def debug_object(c, argv):
     db = c.db
     idle = db.idle_seconds(argv[2]) if hasattr(db, "idle_seconds") else 0
     lru = (int(time.time()) - idle) & ((1 << 24) - 1)
+    addrs = getattr(c.node, "value_addrs", 0)
+    if addrs is None:
+        addrs = c.node.value_addrs = {}  # from now on INCR records the values it changes in place
+    alias = addrs.get((db.id, argv[2])) if addrs else None
+    addr = alias[1] if alias is not None and alias[0] == id(value) else id(value)
     return Status("Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-        id(value), refcount, enc.decode(), _serialized_length(value, c.node.config), lru, idle, extra))
+        addr, refcount, enc.decode(), _serialized_length(value, c.node.config), lru, idle, extra))
 
 
 @debug_subcommand("error", lambda n: n == 3)

@@ -24,6 +24,7 @@ from ..errors import CommandError
 from ..protocol.reply import OK, Map
 from ..config import NOTIFY_GENERIC, NOTIFY_STRING
 from ..store.keyspace import now_ms
+from ..store.types import string_encoding
 from .table import command
 
 LLONG_MAX = 2**63 - 1
@@ -478,10 +479,23 @@ def _incr(c, key: bytes, incr: int):
     n += incr
     if n > LLONG_MAX or n < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
-    db.overwrite(key, b"%d" % n)
+    new = b"%d" % n
+    db.overwrite(key, new)
+    addrs = getattr(c.node, "value_addrs", None)
+    if addrs is not None:
+        _same_object(c, addrs, db, key, v, new, n)
     if c.node.notify_flags:
         c.node.notify(db, NOTIFY_STRING, b"incrby", key)
     return n
+
+
+def _same_object(c, addrs, db, key, old, new, n) -> None:
+    """incrDecrCommand changes an unshared integer object in place when the result is not a shared
+    integer (0..9999): DEBUG OBJECT then shows the same address (admin.debug_object)."""
+    if (string_encoding(old) == b"int" and not (0 <= n < 10000)
+            and not (c.node.config["maxmemory"] == 0 and 0 <= int(old) < 10000)):  # (not a shared one)
+        alias = addrs.get((db.id, key))
+        addrs[(db.id, key)] = (id(new), alias[1] if alias is not None and alias[0] == id(old) else id(old))
 
 
 @command("incr")

@@ -123,6 +123,9 @@ class Node:
         # every queued command's writes.  More than one go out wrapped in MULTI/EXEC.
         self.pending_props: list = []
         self.exec_depth = 0
+        # (db id, key) -> (id of the value, the address DEBUG OBJECT shows): INCR changes an integer
+        # "in place" in Redis (same address); kept only once DEBUG OBJECT has been used (None before)
+        self.value_addrs = None
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.active_expire_enabled = True

@@ -719,3 +719,24 @@ def test_keyspace_hits_misses(diff):
         after = _stats(diff.a), _stats(diff.b)
         mine, real = ({k: after[i][k] - before[i][k] for k in after[i]} for i in (0, 1))
         assert mine == real, (cmd, mine, real)
+
+
+def test_incr_changes_unshared_integers_in_place(ddiff):
+    """DEBUG OBJECT's address stays the same when INCR changes an unshared integer in place (the result
+    is not a shared integer 0..9999), and changes otherwise."""
+    def addr(c):
+        return c.call("DEBUG", "OBJECT", "foo").split()[1]
+
+    def relation(c):
+        c.call("SET", "foo", "20000")
+        c.call("INCR", "foo")
+        out = []
+        for cmd in (("INCR", "foo"), ("INCRBY", "foo", "-15000"), ("DECRBY", "foo", "5001"), ("INCR", "foo"),
+                    ("SET", "foo", "-7"), ("DECR", "foo"), ("INCRBY", "foo", "100000"), ("SET", "foo", "x1"),
+                    ("SET", "foo", "012"), ("INCR", "foo")):
+            before = addr(c)
+            c.call(*cmd)
+            out.append(addr(c) == before)
+        return out
+
+    assert relation(ddiff.a) == relation(ddiff.b)
