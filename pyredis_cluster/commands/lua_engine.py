@@ -547,9 +547,21 @@ local load_redis = err_table({
   REDIS_VERSION = host.version, REDIS_VERSION_NUM = host.version_num,
 })
 local LOAD_API = err_table({redis = load_redis})
-M.load_library = function(f)
+-- the library's code may run for 500 ms at most (LOAD_TIMEOUT_MS), checked every 100000 instructions
+local clock = os.clock
+M.load_library = function(f, timeout)
   load_api = LOAD_API
+  if timeout then
+    local deadline = clock() + timeout
+    sethook(function()
+      if clock() > deadline then
+        local i = getinfo(2, "S")
+        if i and i.source ~= INTERNAL then error(push_error("FUNCTION LOAD timeout")) end
+      end
+    end, "", 100000)
+  end
   local ok, e = pcall(f)
+  if timeout then sethook() end
   load_api = nil
   return ok, e
 end
@@ -1126,9 +1138,9 @@ class LuaEngine:
         text, counted = self._format_error(r, funcname)
         return text + b"\r\n", not counted
 
-    def load_library(self, f):
+    def load_library(self, f, timeout: float | None = 0.5):
         """Run a library's chunk in load mode: None, or the error text (luaExtractErrorInformation)."""
-        ok, e = self._load_library(f)
+        ok, e = self._load_library(f, timeout)
         if ok:
             return None
         return self._error_text(e)

@@ -572,8 +572,13 @@ class Scripting:
 
     def create_library(self, code: bytes, replace: bool) -> bytes:
         """functionsCreateWithLibraryCtx: load (or replace) a library; its name, or CommandError."""
-        name = library_metadata(code)[0]
-        old = self.libraries.get(name) if _valid_name(name) else None
+        name, engine_name, _ = library_metadata(code)
+        if not _valid_name(name):
+            raise CommandError("ERR Library names can only contain letters, numbers, or underscores(_) and must be "
+                               "at least one character long")
+        if engine_name.lower() != b"lua":
+            raise CommandError("ERR Engine '%s' not found" % engine_name.decode("latin-1"))
+        old = self.libraries.get(name)
         if old is not None and not replace:
             raise CommandError("ERR Library '%s' already exists" % name.decode("latin-1"))
         lib = self.build_library(code)
@@ -662,6 +667,26 @@ def memory_stats(node) -> dict:
     return {"vm_eval": vm_eval, "scripts_eval": scripts_eval, "scripts": len(s.scripts),
             "functions": len(s.functions), "libraries": len(s.libraries), "vm_functions": vm_functions,
             "functions_mem": functions_mem}
+
+
+def function_codes(node) -> list:
+    """The code of every function library (what RDB files and full syncs carry)."""
+    s = node.__dict__.get("scripting")
+    return [lib.code for lib in s.libraries.values()] if s is not None else []
+
+
+def load_functions(node, codes, replace: bool = False) -> None:
+    """rdbFunctionLoad for each library of an RDB file (``replace``: RDBFLAGS_ALLOW_DUP); raises
+    CommandError, e.g. for a library that exists already."""
+    s = scripting(node)
+    for code in codes:
+        s.create_library(code, replace)
+
+
+def flush_functions(node) -> None:
+    s = node.__dict__.get("scripting")
+    if s is not None:
+        s.flush_functions()
 
 
 def scripting(node) -> Scripting:
@@ -776,6 +801,12 @@ def library_metadata(code: bytes):
     if name is None:
         raise CommandError("ERR Library name was not given")
     return name, engine, code[end:]
+
+
+def _subcommand_syntax(argv) -> str:
+    """addReplySubcommandSyntaxError."""
+    return "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
+        argv[1][:128].decode("latin-1"), argv[0].decode("latin-1").upper())
 
 
 def _numkeys(argv, msg: str | None = None) -> int:
@@ -928,6 +959,8 @@ def function_delete(c, argv):
 
 @command("function|flush")
 def function_flush(c, argv):
+    if len(argv) > 3:
+        raise CommandError(_subcommand_syntax(argv))
     if len(argv) == 3 and argv[2].lower() in (b"sync", b"async"):
         pass
     elif len(argv) != 2:
@@ -1002,7 +1035,7 @@ def function_restore(c, argv):
 
     policy = b"append"
     if len(argv) > 4:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(_subcommand_syntax(argv))
     if len(argv) == 4:
         policy = argv[3].lower()
         if policy not in (b"flush", b"append", b"replace"):
