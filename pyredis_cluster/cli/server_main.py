@@ -154,6 +154,7 @@ def run(config: Config, no_args: bool = False) -> int:
         early.warning(str(e))
         return 1
     node.pidfile = pidfile
+    node.owns_process = True  # DEBUG SEGFAULT / PANIC may kill the process (commands/admin.py)
 
     async def amain():
         node.install_signal_handlers()
