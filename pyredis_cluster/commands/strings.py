@@ -826,22 +826,23 @@ def _bit_offset(c, arg: bytes, hash_ok: bool = False, bits: int = 0) -> int:
 
 def _string_for_bits(c, key: bytes, maxbit: int):
     """lookupStringForBitCommand: the (bytearray) string at ``key``, created or zero-padded so that
-    bit ``maxbit`` exists.  Returns ``(value, grown)``."""
+    bit ``maxbit`` exists.  Returns ``(value, grown)``: grown is 2 for a new key (already signalled
+    as modified by ``db.add``), 1 when it was zero-padded."""
     db = c.db
     size = (maxbit >> 3) + 1
     v = db.lookup(key)
     if v is None:
         v = bytearray(size)
         db.add(key, v)
-        return v, True
+        return v, 2
     t = type(v)
     if t is not bytes and t is not bytearray:
         raise CommandError(errors.WRONGTYPE)
     v = _unshare(db, key, v)
     if len(v) < size:
         v.extend(bytes(size - len(v)))
-        return v, True
-    return v, False
+        return v, 1
+    return v, 0
 
 
 @command("setbit")
@@ -856,7 +857,8 @@ def setbit(c, argv):
     old = v[byte] & mask
     if grown or bool(old) != on:
         v[byte] = (v[byte] | mask) if on else (v[byte] & ~mask)
-        c.db.touch(argv[1])
+        if grown != 2:  # (a new key was signalled when added: one change, as server.dirty++)
+            c.db.touch(argv[1])
         c.node.notify(c.db, NOTIFY_STRING, b"setbit", argv[1])
     return 1 if old else 0
 
@@ -1136,6 +1138,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
         j += 3 if opcode == _BF_GET else 4
 
     key = argv[1]
+    grown = 0
     if readonly:
         v = _read_string(c, key)
         if v is None:
@@ -1143,7 +1146,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
     else:
         if readonly_cmd:
             raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-        v, _ = _string_for_bits(c, key, highest)
+        v, grown = _string_for_bits(c, key, highest)
 
     out = []
     changes = 0
@@ -1179,11 +1182,17 @@ def _bitfield(c, argv, readonly_cmd: bool):
             continue
         out.append(ret)
         _bf_set(v, offset, bits, new & ((1 << bits) - 1))
-        if new != old:
+        if grown or new != old:
             changes += 1
     if changes:
-        c.db.touch(key)
+        if grown != 2:  # (a new key was signalled when added)
+            c.db.touch(key)
         c.node.notify(c.db, NOTIFY_STRING, b"setbit", key)
+    # server.dirty += changes: one per SET / INCRBY that changed a value (any, on a created or grown
+    # string); the signals above counted one (none if nothing changed)
+    delta = changes - (1 if changes or grown == 2 else 0)
+    if delta and hasattr(c.node, "dirty"):
+        c.node.dirty += delta
     return out
 
 

@@ -740,3 +740,30 @@ def test_incr_changes_unshared_integers_in_place(ddiff):
         return out
 
     assert relation(ddiff.a) == relation(ddiff.b)
+
+
+def test_setbit_bitfield_dirty_counts(diff):
+    """rdb_changes_since_last_save grows by one per SETBIT / BITFIELD operation that created, grew or
+    changed the string, and not at all for no-op writes."""
+    import re
+
+    def dirty(c):
+        return int(re.search(rb"rdb_changes_since_last_save:(\d+)", c.call("INFO", "persistence")).group(1))
+
+    def deltas(c):
+        out = []
+        for cmd in (("SETBIT", "foo", "0", "0"), ("BITFIELD", "foo2", "SET", "i5", "0", "0"),
+                    ("SETBIT", "foo", "0", "0"), ("BITFIELD", "foo2", "SET", "i5", "0", "0"),
+                    ("SETBIT", "foo", "0", "1"), ("SETBIT", "foo", "0", "1"), ("SETBIT", "foo", "100", "0"),
+                    ("BITFIELD", "foo2", "SET", "i5", "0", "1", "SET", "i5", "0", "1", "INCRBY", "u2", "10", "0"),
+                    ("BITFIELD", "foo2", "SET", "u8", "200", "1", "SET", "u8", "0", "0"),
+                    ("BITFIELD", "foo3", "GET", "u8", "0"), ("BITFIELD", "foo4", "OVERFLOW", "FAIL", "INCRBY", "u2",
+                                                             "0", "9"),
+                    ("BITFIELD", "foo5", "SET", "u8", "0", "0", "SET", "u8", "8", "1"), ("SET", "s", "abc"),
+                    ("SETBIT", "s", "0", "0"), ("BITFIELD", "s", "SET", "u8", "0", "97")):
+            d = dirty(c)
+            c.call(*cmd)
+            out.append(dirty(c) - d)
+        return out
+
+    assert deltas(diff.a) == deltas(diff.b)
