@@ -462,7 +462,10 @@ M.error_table = function(msg) return push_error(msg) end
 M.to_resp = function(v, sresp, cresp)
   local out = {}
   to_resp(v, sresp, cresp, out)
-  return table.concat(out)
+  -- an error table a script returns is counted in the error statistics, unless it is the error of a
+  -- command the script called (counted already)
+  local counted = type(v) == "table" and rawget(v, "ignore_error_stats_update") == true
+  return table.concat(out), counted
 end
 M.format_error = function(e, funcname)
   if type(e) == "userdata" then e = unwrap(e) end
@@ -1134,7 +1137,8 @@ class LuaEngine:
         else:
             ok, r = self._run(f, hook, k, a)
         if ok:
-            return self._to_resp(r, sresp(), cresp), False
+            resp, counted = self._to_resp(r, sresp(), cresp)
+            return resp, not counted
         text, counted = self._format_error(r, funcname)
         return text + b"\r\n", not counted
 
