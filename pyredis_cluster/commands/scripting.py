@@ -41,6 +41,7 @@ from .. import errors
 from ..cluster.slots import key_hash_slot
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, encode, error_bytes
+from ..store import keyspace
 from ..store.glob import stringmatchlen
 from .admin import debug_subcommand
 from .keys import string2ll
@@ -255,6 +256,7 @@ class Scripting:
         run.engine = engine
         hook = self.check_busy if node.config["busy-reply-threshold"] > 0 else None
         count_error = True
+        keyspace.FROZEN_MS = keyspace.now_ms()
         try:
             reply, count_error = engine.run(function, keys, args, eval_mode, funcname,
                                             lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2, hook)
@@ -263,6 +265,7 @@ class Scripting:
             msg = " ".join(str(e).split())[:100]
             reply = error_bytes("ERR Error running script %s, %s" % (funcname.decode("latin-1"), msg))
         finally:
+            keyspace.FROZEN_MS = None
             self.run = None
             self._propagate(run)
             if run.timedout:

@@ -48,7 +48,14 @@ _CURSOR_BIAS = 1 << 62  # SCAN cursor = (hash(key) >> 1) + _CURSOR_BIAS, in [0, 
 _CURSOR_END = 1 << 63
 
 
+# While a script runs, key expiry sees the time the script started (Redis: scriptTimeSnapshot), so a
+# key cannot expire in the middle of a script; commands/scripting.py sets and clears it.
+FROZEN_MS = None
+
+
 def now_ms() -> int:
+    if FROZEN_MS is not None:
+        return FROZEN_MS
     return int(time.time() * 1000)
 
 
