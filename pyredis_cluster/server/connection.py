@@ -40,6 +40,8 @@ _NOT_MONITORED = frozenset({"admin", "skip_monitor"})
 
 
 class Client(asyncio.Protocol):
+    qbuf_read = 0  # bytes of the read being processed (Redis keeps them in the query buffer meanwhile)
+
     def __init__(self, node):
         self.node = node
         self.id = node.next_client_id()
@@ -170,7 +172,9 @@ class Client(asyncio.Protocol):
             if self.paused_queue or self.blocked is not None:
                 self.paused_queue.extend(cmds)
             else:
+                self.qbuf_read = len(data)
                 self.run_commands(cmds, self.last_interaction)
+                self.qbuf_read = 0
         if err is not None:
             self.node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
             self.out.append(error_bytes("ERR " + err))
@@ -474,7 +478,7 @@ class Client(asyncio.Protocol):
         if self.readonly:
             flags += "r"
         flags = flags or "N"
-        qbuf = self.parser.pending
+        qbuf = self.parser.pending + self.qbuf_read  # (the running command is still in the buffer)
         try:  # the transport's buffer: what the client has not read yet (Redis: the reply list)
             omem = self.transport.get_write_buffer_size() if self.transport is not None else 0
         except Exception:
@@ -487,7 +491,7 @@ class Client(asyncio.Protocol):
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, 0 if qbuf == 0 else 20474, 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
+                qbuf, 0 if qbuf == 0 else max(0, 20474 - qbuf), 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
                 self.last_cmd, self.user,
                 3 if self.resp3 else 2,
             )

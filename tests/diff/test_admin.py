@@ -597,3 +597,18 @@ def test_info_in_cluster_mode():
         for s in servers:
             s.stop()
             shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+def test_client_info_counts_the_running_command_in_qbuf(diff):
+    """CLIENT INFO / LIST: the query buffer still holds the read being processed (qbuf=26 for a lone
+    CLIENT INFO, all the pipelined commands of the read otherwise)."""
+    import re
+
+    def fields(c, data, n):
+        c.send_raw(data)
+        replies = [c.read_reply() for _ in range(n)]
+        return [re.search(rb"qbuf=\d+ qbuf-free=\d+", r).group(0) for r in replies if b"qbuf=" in r]
+
+    for data, n in ((encode_command("CLIENT", "INFO"), 1),
+                    (encode_command("PING") + encode_command("CLIENT", "INFO") + encode_command("ECHO", "x"), 3)):
+        assert fields(diff.a, data, n) == fields(diff.b, data, n)
