@@ -1,0 +1,438 @@
+"""HyperLogLog values in Redis 7.0's representation (Redis: hyperloglog.c), written anew in Python.
+
+An HLL is an ordinary string value (a ``bytearray`` once we modify it), so GET, DUMP / RESTORE, RDB,
+AOF and replication carry it byte for byte as redis-server does::
+
+    "HYLL" | encoding (0 dense, 1 sparse) | 3 zero bytes | cached cardinality (8 bytes, little endian;
+    its top bit set = stale) | registers
+
+* dense: 16384 registers of 6 bits, packed from the least significant bit of each byte on
+  (12288 bytes);
+* sparse: run-length opcodes -- ``00xxxxxx`` ZERO (1..64 zero registers), ``01xxxxxx yyyyyyyy``
+  XZERO (1..16384 zero registers), ``1vvvvvxx`` VAL (1..4 registers of value 1..32).
+
+Elements are hashed with MurmurHash64A (seed 0xadc83b19); the low 14 bits pick the register, the
+position of the first set bit of the rest is the count.  The estimate is Ertl's improved estimator
+(``hllTau`` / ``hllSigma``) computed with the same double arithmetic as Redis, so PFCOUNT answers
+the very same number.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+HLL_P = 14
+HLL_Q = 64 - HLL_P
+HLL_REGISTERS = 1 << HLL_P
+HLL_P_MASK = HLL_REGISTERS - 1
+HLL_BITS = 6
+HLL_REGISTER_MAX = (1 << HLL_BITS) - 1
+HLL_HDR_SIZE = 16
+HLL_DENSE_SIZE = HLL_HDR_SIZE + (HLL_REGISTERS * HLL_BITS + 7) // 8
+HLL_DENSE = 0
+HLL_SPARSE = 1
+HLL_MAX_ENCODING = 1
+SPARSE_VAL_MAX_VALUE = 32
+SPARSE_VAL_MAX_LEN = 4
+SPARSE_ZERO_MAX_LEN = 64
+SPARSE_XZERO_MAX_LEN = 16384
+HLL_ALPHA_INF = 0.721347520444481703680  # 0.5 / ln(2)
+
+INVALID_HLL_ERR = "INVALIDOBJ Corrupted HLL object detected"
+NOT_HLL_ERR = "WRONGTYPE Key is not a valid HyperLogLog string value."
+
+_M64 = 0xFFFFFFFFFFFFFFFF
+_MUL = 0xC6A4A7935BD1E995
+_SEED = 0xADC83B19
+
+
+class Corrupted(Exception):
+    """The sparse representation does not describe exactly 16384 registers."""
+
+
+def murmur64a(data: bytes, seed: int = _SEED) -> int:
+    """MurmurHash64A, little-endian words (Redis's endian-neutral variant)."""
+    n = len(data)
+    h = (seed ^ (n * _MUL)) & _M64
+    nblocks = n >> 3
+    if nblocks:
+        for k in struct.unpack_from("<%dQ" % nblocks, data):
+            k = (k * _MUL) & _M64
+            k ^= k >> 47
+            k = (k * _MUL) & _M64
+            h ^= k
+            h = (h * _MUL) & _M64
+    rest = n & 7
+    if rest:
+        tail = data[nblocks * 8:]
+        h ^= int.from_bytes(tail, "little")
+        h = (h * _MUL) & _M64
+    h ^= h >> 47
+    h = (h * _MUL) & _M64
+    h ^= h >> 47
+    return h
+
+
+def pat_len(element: bytes):
+    """hllPatLen: (register index, count) for an element."""
+    h = murmur64a(element)
+    index = h & HLL_P_MASK
+    h = (h >> HLL_P) | (1 << HLL_Q)
+    return index, ((h & -h).bit_length())  # 1 + the number of trailing zero bits
+
+
+# -- creation and validation ----------------------------------------------------------------------
+
+def new_sparse() -> bytearray:
+    """createHLLObject: a sparse HLL of 16384 zero registers (one XZERO opcode)."""
+    s = bytearray(b"HYLL") + bytearray(12)
+    s[4] = HLL_SPARSE
+    aux = HLL_REGISTERS
+    while aux:
+        n = min(aux, SPARSE_XZERO_MAX_LEN)
+        s.append(((n - 1) >> 8) | 0x40)
+        s.append((n - 1) & 0xFF)
+        aux -= n
+    return s
+
+
+def is_hll(v) -> bool:
+    """The checks of isHLLObjectOrReply after the type check."""
+    if len(v) < HLL_HDR_SIZE or v[:4] != b"HYLL":
+        return False
+    enc = v[4]
+    if enc > HLL_MAX_ENCODING:
+        return False
+    if enc == HLL_DENSE and len(v) != HLL_DENSE_SIZE:
+        return False
+    return True
+
+
+def invalidate_cache(v: bytearray) -> None:
+    v[15] |= 0x80
+
+
+def cache_valid(v) -> bool:
+    return not v[15] & 0x80
+
+
+# -- dense registers --------------------------------------------------------------------------------
+
+def dense_get(v, base: int, reg: int) -> int:
+    bit = reg * HLL_BITS
+    b = base + (bit >> 3)
+    fb = bit & 7
+    b1 = v[b + 1] if b + 1 < len(v) else 0  # (the sds terminator in Redis)
+    return ((v[b] >> fb) | (b1 << (8 - fb))) & HLL_REGISTER_MAX
+
+
+def dense_set(v, base: int, reg: int, val: int) -> None:
+    bit = reg * HLL_BITS
+    b = base + (bit >> 3)
+    fb = bit & 7
+    v[b] = (v[b] & ~(HLL_REGISTER_MAX << fb) & 0xFF) | ((val << fb) & 0xFF)
+    if b + 1 < len(v):
+        fb8 = 8 - fb
+        v[b + 1] = (v[b + 1] & ~(HLL_REGISTER_MAX >> fb8) & 0xFF) | (val >> fb8)
+
+
+def dense_registers(v, base: int = HLL_HDR_SIZE) -> list:
+    """All 16384 register values of a dense HLL (4 registers per 3 bytes)."""
+    out = []
+    data = bytes(v[base:base + HLL_REGISTERS * HLL_BITS // 8])
+    ext = out.extend
+    for i in range(0, len(data), 3):
+        w = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16)
+        ext((w & 63, (w >> 6) & 63, (w >> 12) & 63, (w >> 18) & 63))
+    return out
+
+
+def dense_set_if_greater(v, reg: int, count: int) -> int:
+    """hllDenseSet: 1 if the register grew."""
+    if count > dense_get(v, HLL_HDR_SIZE, reg):
+        dense_set(v, HLL_HDR_SIZE, reg, count)
+        return 1
+    return 0
+
+
+# -- sparse representation -------------------------------------------------------------------------
+
+def sparse_runs(v):
+    """Yield (runlen, value) for each opcode of a sparse HLL."""
+    p, end = HLL_HDR_SIZE, len(v)
+    while p < end:
+        op = v[p]
+        if op & 0x80:
+            yield (op & 3) + 1, ((op >> 2) & 0x1F) + 1
+            p += 1
+        elif op & 0x40:
+            yield (((op & 0x3F) << 8) | (v[p + 1] if p + 1 < end else 0)) + 1, 0
+            p += 2
+        else:
+            yield (op & 0x3F) + 1, 0
+            p += 1
+
+
+def sparse_to_dense(v: bytearray) -> None:
+    """hllSparseToDense, in place (no-op on a dense HLL); Corrupted if the runs do not cover 16384
+    registers."""
+    if v[4] == HLL_DENSE:
+        return
+    regs = bytearray(HLL_DENSE_SIZE - HLL_HDR_SIZE)
+    idx = 0
+    for runlen, val in sparse_runs(v):
+        if val:
+            if runlen + idx > HLL_REGISTERS:
+                break
+            for _ in range(runlen):
+                dense_set(regs, 0, idx, val)
+                idx += 1
+        else:
+            idx += runlen
+    if idx != HLL_REGISTERS:
+        raise Corrupted()
+    hdr = bytearray(v[:HLL_HDR_SIZE])
+    hdr[4] = HLL_DENSE  # (magic, reserved bytes and cached cardinality are kept)
+    v[:] = hdr + regs
+
+
+def _val(val: int, length: int) -> int:
+    return ((val - 1) << 2 | (length - 1)) | 0x80
+
+
+def _zeros(length: int) -> bytes:
+    if length > SPARSE_ZERO_MAX_LEN:
+        return bytes((((length - 1) >> 8) | 0x40, (length - 1) & 0xFF))
+    return bytes((length - 1,))
+
+
+def sparse_set(v: bytearray, index: int, count: int, max_bytes: int) -> int:
+    """hllSparseSet: 1 if the register changed, 0 if not; promotes to dense when the value does not
+    fit a VAL opcode or the string would outgrow ``max_bytes`` (hll-sparse-max-bytes).  Raises
+    Corrupted."""
+    if count > SPARSE_VAL_MAX_VALUE:
+        return _promote(v, index, count)
+    end = len(v)
+    p = HLL_HDR_SIZE
+    first = 0
+    prev = -1
+    span = 0
+    while p < end:
+        op = v[p]
+        oplen = 1
+        if op & 0xC0 == 0:
+            span = (op & 0x3F) + 1
+        elif op & 0x80:
+            span = (op & 3) + 1
+        else:
+            span = (((op & 0x3F) << 8) | (v[p + 1] if p + 1 < end else 0)) + 1
+            oplen = 2
+        if index <= first + span - 1:
+            break
+        prev = p
+        p += oplen
+        first += span
+    if span == 0 or p >= end:
+        raise Corrupted()
+    op = v[p]
+    is_xzero = op & 0xC0 == 0x40
+    is_val = bool(op & 0x80)
+    is_zero = not is_val and not is_xzero
+    if is_zero:
+        runlen = (op & 0x3F) + 1
+    elif is_xzero:
+        runlen = (((op & 0x3F) << 8) | (v[p + 1] if p + 1 < end else 0)) + 1
+    else:
+        runlen = (op & 3) + 1
+
+    done = False
+    if is_val:
+        old = ((op >> 2) & 0x1F) + 1
+        if old >= count:
+            return 0
+        if runlen == 1:
+            v[p] = _val(count, 1)
+            done = True
+    if not done and is_zero and runlen == 1:
+        v[p] = _val(count, 1)
+        done = True
+    if not done:
+        last = first + span - 1
+        seq = bytearray()
+        if is_val:
+            cur = ((op >> 2) & 0x1F) + 1
+            if index != first:
+                seq.append(_val(cur, index - first))
+            seq.append(_val(count, 1))
+            if index != last:
+                seq.append(_val(cur, last - index))
+        else:
+            if index != first:
+                seq += _zeros(index - first)
+            seq.append(_val(count, 1))
+            if index != last:
+                seq += _zeros(last - index)
+        oldlen = 2 if is_xzero else 1
+        delta = len(seq) - oldlen
+        if delta > 0 and len(v) + delta > max_bytes:
+            return _promote(v, index, count)
+        v[p:p + oldlen] = seq
+    # merge adjacent VAL opcodes of the same value, scanning up to 5 opcodes from the previous one
+    p = prev if prev >= 0 else HLL_HDR_SIZE
+    end = len(v)
+    scan = 5
+    while p < end and scan:
+        scan -= 1
+        op = v[p]
+        if op & 0xC0 == 0x40:
+            p += 2
+            continue
+        if op & 0xC0 == 0:
+            p += 1
+            continue
+        if p + 1 < end and v[p + 1] & 0x80:
+            op2 = v[p + 1]
+            v1 = ((op >> 2) & 0x1F) + 1
+            if v1 == ((op2 >> 2) & 0x1F) + 1:
+                length = (op & 3) + (op2 & 3) + 2
+                if length <= SPARSE_VAL_MAX_LEN:
+                    del v[p]
+                    v[p] = _val(v1, length)
+                    end -= 1
+                    continue
+        p += 1
+    invalidate_cache(v)
+    return 1
+
+
+def _promote(v: bytearray, index: int, count: int) -> int:
+    sparse_to_dense(v)
+    dense_set_if_greater(v, index, count)
+    return 1
+
+
+def add(v: bytearray, element: bytes, max_bytes: int) -> int:
+    """hllAdd: 1 if a register changed."""
+    index, count = pat_len(element)
+    enc = v[4]
+    if enc == HLL_DENSE:
+        return dense_set_if_greater(v, index, count)
+    if enc == HLL_SPARSE:
+        return sparse_set(v, index, count, max_bytes)
+    raise Corrupted()
+
+
+# -- merging and counting --------------------------------------------------------------------------
+
+def registers(v) -> list:
+    """The 16384 register values of a dense or sparse HLL (Corrupted if sparse runs do not cover
+    them exactly)."""
+    if v[4] == HLL_DENSE:
+        return dense_registers(v)
+    out = []
+    for runlen, val in sparse_runs(v):
+        if val and runlen + len(out) > HLL_REGISTERS:
+            break
+        out.extend([val] * runlen)
+    if len(out) != HLL_REGISTERS:
+        raise Corrupted()
+    return out
+
+
+def merge_into(maxregs: list, v) -> None:
+    """hllMerge: maxregs[i] = max(maxregs[i], register i of v)."""
+    regs = registers(v)
+    for i, r in enumerate(regs):
+        if r > maxregs[i]:
+            maxregs[i] = r
+
+
+def _sigma(x: float) -> float:
+    if x == 1.0:
+        return math.inf
+    y = 1.0
+    z = x
+    while True:
+        x *= x
+        zp = z
+        z += x * y
+        y += y
+        if zp == z:
+            return z
+
+
+def _tau(x: float) -> float:
+    if x == 0.0 or x == 1.0:
+        return 0.0
+    y = 1.0
+    z = 1 - x
+    while True:
+        x = math.sqrt(x)
+        zp = z
+        y *= 0.5
+        z -= math.pow(1 - x, 2) * y
+        if zp == z:
+            return z / 3
+
+
+def count_histogram(histo: list) -> int:
+    """hllCount from the histogram of register values."""
+    m = float(HLL_REGISTERS)
+    z = m * _tau((m - histo[HLL_Q + 1]) / m)
+    for j in range(HLL_Q, 0, -1):
+        z += histo[j]
+        z *= 0.5
+    z += m * _sigma(histo[0] / m)
+    e = HLL_ALPHA_INF * m * m / z
+    if e == math.inf:
+        return 0  # (not reachable with 16384 registers)
+    f = math.floor(e)
+    return int(f + 1 if e - f >= 0.5 else f)  # llroundl
+
+
+def histogram(regs) -> list:
+    h = [0] * 64
+    for r in regs:
+        h[r] += 1
+    return h
+
+
+def count(v) -> int:
+    """The estimate of a dense or sparse HLL (Corrupted for a sparse one whose runs are wrong)."""
+    if v[4] == HLL_DENSE:
+        return count_histogram(histogram(dense_registers(v)))
+    h = [0] * 64
+    idx = 0
+    for runlen, val in sparse_runs(v):
+        idx += runlen
+        h[val] += runlen
+    if idx != HLL_REGISTERS:
+        raise Corrupted()
+    return count_histogram(h)
+
+
+def set_cache(v: bytearray, card: int) -> None:
+    v[8:16] = card.to_bytes(8, "little")
+
+
+def get_cache(v) -> int:
+    return int.from_bytes(bytes(v[8:16]), "little")
+
+
+def decode_sparse(v) -> bytes:
+    """PFDEBUG DECODE: "z:<n>", "Z:<n>", "v:<value>,<n>" per opcode."""
+    parts = []
+    p, end = HLL_HDR_SIZE, len(v)
+    while p < end:
+        op = v[p]
+        if op & 0x80:
+            parts.append(b"v:%d,%d" % (((op >> 2) & 0x1F) + 1, (op & 3) + 1))
+            p += 1
+        elif op & 0x40:
+            parts.append(b"Z:%d" % ((((op & 0x3F) << 8) | (v[p + 1] if p + 1 < end else 0)) + 1))
+            p += 2
+        else:
+            parts.append(b"z:%d" % ((op & 0x3F) + 1))
+            p += 1
+    return b" ".join(parts)
