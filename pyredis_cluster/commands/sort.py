@@ -12,6 +12,7 @@ from ..errors import CommandError
 from ..protocol.request import strict_int
 from ..store.types import HashValue, ListValue, SetValue, ZSetValue
 from ..store.zset import strtod
+from .sets import _ordered as set_order
 from .table import command
 
 _SKIP = {b"limit": 2, b"get": 1, b"by": 1}
@@ -124,7 +125,7 @@ def _sort(c, argv, readonly: bool):
         raise CommandError(errors.WRONGTYPE)
     if sortval is None:
         sortval, t = ListValue(), ListValue
-    if dontsort and t is SetValue and storekey is not None:
+    if dontsort and t is SetValue and (storekey is not None or getattr(c, "in_script", False)):
         dontsort, alpha, sortby = False, True, None  # a set's order must be deterministic for replicas
 
     if t is ZSetValue:
@@ -133,7 +134,7 @@ def _sort(c, argv, readonly: bool):
         else:
             elems = list(sortval.scores)
     elif t is SetValue:
-        elems = list(sortval)
+        elems = set_order(sortval, node.config)  # as setTypeNext iterates it (an intset: by value)
     else:
         elems = list(sortval)
     vectorlen = len(elems)
@@ -162,6 +163,7 @@ def _sort(c, argv, readonly: bool):
                 continue
             score = 0.0
             if byval is not None:
+                byval = byval.split(b"\0", 1)[0]  # strtod reads a C string: up to the first NUL
                 v, endpos, erange = strtod(byval)
                 if endpos != len(byval) or erange or math.isnan(v):
                     conversion_error = True

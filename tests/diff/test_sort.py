@@ -65,3 +65,23 @@ def test_sort_store_wakes_blocked_clients(ours, theirs):
         s.read("c1")
         s.call("ctl", "LRANGE", "dst", "0", "-1")
     both(ours, theirs, steps)
+
+
+def test_sort_set_order_script_rule_and_c_strings(diff):
+    """BY nosort on an intset gives the intset's order (by value); inside a script (or with STORE) a
+    set is sorted ALPHA instead; numeric weights are read as C strings (up to the first NUL)."""
+    diff.run(
+        ("SADD", "s", "5", "2", "9", "1", "20"), ("SORT", "s", "BY", "nosort"),
+        ("SORT", "s", "BY", "nosort", "LIMIT", "1", "2"),
+        ("EVAL", "return redis.call('sort', KEYS[1], 'by', 'nosort')", "1", "s"),
+        ("SORT", "s", "BY", "nosort", "STORE", "x"), ("LRANGE", "x", "0", "-1"),
+        ("RPUSH", "n", "3\x00zz", "1", "2\x00"), ("SORT", "n"), ("SORT", "n", "DESC"),
+    )
+
+
+def test_sort_resp3(diff):
+    diff.both("HELLO", "3")
+    diff.run(
+        ("RPUSH", "l", "3", "1", "2"), ("SET", "w_1", "a"), ("SORT", "l", "GET", "w_*", "GET", "#"),
+        ("SORT", "l", "ALPHA", "DESC"), ("SORT", "nokey"), ("SORT", "l", "STORE", "d"),
+    )
