@@ -28,7 +28,7 @@ import shlex
 import threading
 import time
 
-from .types import HashValue, ListValue, SetValue, ZSetValue
+from .types import HashValue, ListValue, SetValue, StreamValue, ZSetValue
 
 BASE_SUFFIX, INCR_SUFFIX, RDB_SUFFIX, AOF_SUFFIX = ".base", ".incr", ".rdb", ".aof"
 MANIFEST_SUFFIX = ".manifest"
@@ -337,6 +337,32 @@ def _fmt_double(d: float) -> bytes:
     return b"%.17g" % d
 
 
+def _stream_commands(key: bytes, s) -> list:
+    """rewriteStreamObject: XADD per entry (an empty stream: XADD MAXLEN 0 0-1 x y), XSETID with the
+    metadata, then each group (XGROUP CREATE ... ENTRIESREAD, XCLAIM per pending entry, CREATECONSUMER)."""
+    out = []
+    if s.length:
+        for eid, vals in s.range():
+            out.append(encode_command([b"XADD", key, b"%d-%d" % eid, *vals]))
+    else:
+        out.append(encode_command([b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]))
+    out.append(encode_command([b"XSETID", key, b"%d-%d" % s.last_id, b"ENTRIESADDED", b"%d" % s.entries_added,
+                               b"MAXDELETEDID", b"%d-%d" % s.max_deleted]))
+    for name, g in sorted(s.groups.items()):
+        out.append(encode_command([b"XGROUP", b"CREATE", key, name, b"%d-%d" % g.last_id, b"ENTRIESREAD",
+                                   b"%d" % g.entries_read]))
+        for cname, cons in sorted(g.consumers.items()):
+            if not cons.pel:
+                out.append(encode_command([b"XGROUP", b"CREATECONSUMER", key, name, cname]))
+                continue
+            for eid in sorted(cons.pel):
+                nack = cons.pel[eid]
+                out.append(encode_command([b"XCLAIM", key, name, cname, b"0", b"%d-%d" % eid, b"TIME",
+                                           b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count,
+                                           b"JUSTID", b"FORCE"]))
+    return out
+
+
 def rewrite_commands(dbs, chunk: int = 1 << 20):
     """rewriteAppendOnlyFileRio: the commands that rebuild ``dbs``, in chunks of about ``chunk`` bytes:
     SELECT per database, then per key SET / RPUSH / SADD / ZADD / HMSET (64 items a command) and
@@ -368,6 +394,8 @@ def rewrite_commands(dbs, chunk: int = 1 << 20):
                     flat.append(_fmt_double(score))
                     flat.append(bytes(m))
                 parts = list(_batched(b"ZADD", key, flat, 2))
+            elif t is StreamValue:
+                parts = _stream_commands(key, value)
             else:
                 raise AofError("Unknown object type %r" % t)
             when = expires.get(key) if expires else None

@@ -22,6 +22,7 @@ import time
 import crcmod
 
 from .containers import is_ll
+from .stream import StreamValue, dump_stream, load_stream
 from .types import HashValue, ListValue, SetValue, ZSetValue
 from .zset import listpack_score_text
 
@@ -335,6 +336,8 @@ def value_type(value, config=None) -> int:
         return TYPE_HASH_LISTPACK if _hash_is_listpack(value, config) else TYPE_HASH
     if isinstance(value, ZSetValue):
         return TYPE_ZSET_LISTPACK if value.listpack else TYPE_ZSET_2
+    if isinstance(value, StreamValue):
+        return TYPE_STREAM_LISTPACKS_2
     raise RDBError("cannot serialize a value of type %r" % t)
 
 
@@ -386,6 +389,8 @@ def dump_value(value, config=None, compress: bool = False) -> bytes:
         for m, score in _zset_items(value):
             out.append(_string(bytes(m), compress))
             out.append(struct.pack("<d", score))
+    elif t == TYPE_STREAM_LISTPACKS_2:
+        out.append(dump_stream(value, _string, _len, compress))
     return b"".join(out)
 
 
@@ -822,6 +827,8 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS):
             else:
                 lst.extend(listpack_entries(blob))
         return lst
+    if t == TYPE_STREAM_LISTPACKS or t == TYPE_STREAM_LISTPACKS_2:
+        return load_stream(r, t, RDBError)
     raise RDBError("unsupported RDB object type %d" % t)
 
 
@@ -840,7 +847,7 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
         value = read_value(r, r.byte(), zset_limits)
     except (RDBError, struct.error, IndexError, ValueError, OverflowError):
         raise RDBError("ERR Bad data format") from None
-    if type(value) is not bytes and not len(value):
+    if type(value) is not bytes and type(value) is not StreamValue and not len(value):
         raise RDBError("ERR Bad data format")  # rdbLoadObject refuses empty collections ("emptykey")
     return value
 

@@ -28,6 +28,7 @@ class SetValue(set):
 
 
 from .zset import ZSetValue  # noqa: E402  (a dict member -> score plus a SortedList of (score, member))
+from .stream import StreamValue  # noqa: E402  (nodes of entries, as Redis's rax of listpacks)
 
 
 TYPE_NAMES = {
@@ -37,6 +38,7 @@ TYPE_NAMES = {
     HashValue: b"hash",
     SetValue: b"set",
     ZSetValue: b"zset",
+    StreamValue: b"stream",
 }
 
 
@@ -70,6 +72,7 @@ ENCODINGS: dict = {
     bytearray: lambda v, config: b"raw",
     ListValue: lambda v, config: b"quicklist",
     ZSetValue: lambda v, config: v.encoding,  # listpack / skiplist, tracked on the value (store/zset.py)
+    StreamValue: lambda v, config: b"stream",
 }
 
 
