@@ -368,6 +368,12 @@ class Scripting:
             cmd = cmd.subcommands.get(argv[1].lower())
         if cmd is None or "allow_busy" not in cmd.flags:
             msg = BUSY_EVAL if run.eval_mode else BUSY_FUNCTION
+            if cmd is not None and cmd.name == "exec":  # rejectCommand on EXEC: execCommandAbort
+                from .transactions import exec_abort
+
+                msg = exec_abort(c, msg, argv)
+            elif c.multi is not None:
+                c.multi_error = True  # rejectCommand's flagTransaction: EXEC will answer EXECABORT
             node.stats.error(msg)
             c._reply(error_bytes(msg))
             return

@@ -318,3 +318,32 @@ def test_swapdb_and_watched_stale_keys(ddiff, case):
     time.sleep(0.005)
     ddiff.run(("SELECT", "1"), ("WATCH", "x"), ("SWAPDB", "0", "1"), ("MULTI",), ("PING",), ("EXEC",),
               ("WATCH", "x"), ("MULTI",), ("PING",), ("EXEC",))
+
+
+def test_commands_refused_by_a_busy_script_abort_the_transaction(ours, theirs):
+    """A command refused with BUSY while a script runs too long flags the transaction (EXEC answers
+    EXECABORT); EXEC itself refused with BUSY discards it (execCommandAbort)."""
+    def steps(s):
+        s.call("ctl", "CONFIG", "SET", "lua-time-limit", "10")
+        s.call("ctl", "SET", "xx", "1")
+        s.call("c2", "PING")  # (connected before the script runs)
+        for exec_while_busy in (False, True):
+            if exec_while_busy:
+                s.call("c2", "MULTI")
+                s.call("c2", "INCR", "xx")
+            s.send("lua", "EVAL", "while true do end", "0")
+            settle(0.05)
+            if not exec_while_busy:
+                s.call("c2", "MULTI")
+            s.call("c2", "INCR", "xx")
+            if exec_while_busy:
+                s.call("c2", "EXEC")
+            s.call("ctl", "SCRIPT", "KILL")
+            s.read("lua")
+            if not exec_while_busy:
+                s.call("c2", "INCR", "xx")
+                s.call("c2", "EXEC")
+            s.call("ctl", "GET", "xx")
+            s.call("c2", "PING", "asdf")
+        s.call("ctl", "CONFIG", "SET", "lua-time-limit", "5000")
+    both(ours, theirs, steps)
