@@ -51,13 +51,11 @@ local protected = setmetatable({}, {__mode = "k"})
 local PROTECTED_MT = setmetatable({}, {__newindex = readonly_error, __metatable = false})
 protected[PROTECTED_MT] = true
 
--- A read-only view of a private copy of a library table.
+-- A read-only view of a library table (the table itself is out of the scripts' reach).
 local function readonly(src)
-  local copy = {}
-  for k, v in pairs(src) do copy[k] = v end
-  local t = setmetatable({}, {__index = copy, __newindex = readonly_error, __metatable = PROTECTED_MT})
+  local t = setmetatable({}, {__index = src, __newindex = readonly_error, __metatable = PROTECTED_MT})
   protected[t] = true
-  return t, copy
+  return t
 end
 
 -- luaPushErrorBuff: "-CODE msg" or "msg" -> {err="CODE msg"} (ERR when there is no code)
@@ -401,8 +399,7 @@ G.math = readonly(mathlib)
 G.bit = readonly(host.bit)
 G.cjson = readonly(host.cjson)
 G.cmsgpack = readonly(host.cmsgpack)
-local redis_ro, redis_tbl = readonly(redis)
-G.redis = redis_ro
+G.redis = readonly(redis)
 
 local vars = {}      -- KEYS and ARGV of EVAL
 local load_api = nil -- while FUNCTION LOAD runs its library: the only globals it may see
@@ -1118,6 +1115,9 @@ class LuaEngine:
         self._load_library = m[b"load_library"]
         self.hook_lines = m[b"hook_lines"]
         self.error_table = m[b"error_table"]
+        self._gc = rt.eval("collectgarbage")
+        self._gc(b"collect")  # what building the API left behind
+        self.runs = 0
 
     def compile(self, code: bytes, chunkname: bytes):
         """(function, None) or (None, Lua's error message)."""
@@ -1129,6 +1129,9 @@ class LuaEngine:
         """Run a compiled script (EVAL: KEYS/ARGV globals; FCALL: two arguments): (its reply as RESP
         bytes, whether that reply is an error to count in the error statistics -- errors of commands
         the script called were counted already).  ``sresp()`` gives the RESP version the script chose."""
+        self.runs += 1
+        if self.runs % 50 == 0:  # a little garbage collection now and then, as Redis does (LUA_GC_CYCLE_PERIOD)
+            self._gc(b"step", 50)
         k = self._strings(*keys)
         a = self._strings(*args)
         if eval_mode:
