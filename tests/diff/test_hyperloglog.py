@@ -178,3 +178,13 @@ def test_dump_restore_round_trip(diff):
         diff.same("PFADD", key + ":copy", "new-element-1", "new-element-2")
         diff.same("GET", key + ":copy")
         diff.same("PFCOUNT", key + ":copy")
+
+
+def test_propagation(debug_servers):
+    """PFADD / PFMERGE propagate when they change the value, PFCOUNT when it writes the cache."""
+    from .test_propagation import same_stream
+
+    same_stream(debug_servers, [
+        ("PFADD", "h", "a", "b"), ("PFADD", "h", "a"), ("PFCOUNT", "h"), ("PFCOUNT", "h"),
+        ("PFMERGE", "m", "h"), ("PFCOUNT", "h", "m"), ("PFDEBUG", "TODENSE", "m"), ("PFDEBUG", "TODENSE", "m"),
+    ])
