@@ -488,6 +488,22 @@ M.table = function(list)
 end
 M.strings = function(...) return {...} end
 
+-- what the FUNCTION engine's extra chunk (_BOOT_FUNCTIONS) needs from here
+M.lib = {push_error = push_error, missing = missing, readonly_error = readonly_error, protect = protect,
+         INTERNAL = INTERNAL, log = redis.log, set_load_api = function(t) load_api = t end,
+         loading = function() return load_api ~= nil end}
+return M
+"""
+
+
+# The FUNCTION engine only: the API a library sees while FUNCTION LOAD runs its code.
+_BOOT_FUNCTIONS = r"""
+local M, host = ...
+local lib = M.lib
+local push_error, missing, readonly_error, protect = lib.push_error, lib.missing, lib.readonly_error, lib.protect
+local INTERNAL, set_load_api, loading = lib.INTERNAL, lib.set_load_api, lib.loading
+local redis = {log = lib.log}
+local getinfo, sethook = debug.getinfo, debug.sethook
 -- FUNCTION LOAD: the library's chunk runs with only `redis.register_function`, `redis.log` and the
 -- version fields visible (luaEngineCreate); the functions themselves later see the full sandbox.
 local function err_table(t)
@@ -498,7 +514,7 @@ local FLAGS = {["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = tru
 local function fail(msg) error(push_error(msg)) end
 local load_redis = err_table({
   register_function = protect(function(...)
-    if load_api == nil then fail("redis.register_function can only be called on FUNCTION LOAD command") end
+    if not loading() then fail("redis.register_function can only be called on FUNCTION LOAD command") end
     local n = select("#", ...)
     local name, callback, desc, flags
     if n == 1 then
@@ -550,7 +566,7 @@ local LOAD_API = err_table({redis = load_redis})
 -- the library's code may run for 500 ms at most (LOAD_TIMEOUT_MS), checked every 100000 instructions
 local clock = os.clock
 M.load_library = function(f, timeout)
-  load_api = LOAD_API
+  set_load_api(LOAD_API)
   if timeout then
     local deadline = clock() + timeout
     sethook(function()
@@ -562,10 +578,9 @@ M.load_library = function(f, timeout)
   end
   local ok, e = pcall(f)
   if timeout then sethook() end
-  load_api = nil
+  set_load_api(nil)
   return ok, e
 end
-return M
 """
 
 
@@ -1080,7 +1095,7 @@ class LuaEngine:
     ``log(level, text)``, ``setresp(n)``, ``set_repl(flags)``, ``acl_check(*argv)`` and, while a
     library loads, ``register_function(name, callback, description, flags)``."""
 
-    def __init__(self, host, version: str, rand: Rand48 | None = None):
+    def __init__(self, host, version: str, rand: Rand48 | None = None, functions: bool = False):
         rt = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                              register_builtins=False)
         self.runtime = rt
@@ -1112,7 +1127,10 @@ class LuaEngine:
         self._format_error = m[b"format_error"]
         self._error_text = m[b"error_text"]
         self._strings = m[b"strings"]
-        self._load_library = m[b"load_library"]
+        self._load_library = None
+        if functions:
+            rt.execute("return loadstring(...)", _BOOT_FUNCTIONS.encode(), b"=redis_internal")(m, api)
+            self._load_library = m[b"load_library"]
         self.hook_lines = m[b"hook_lines"]
         self.error_table = m[b"error_table"]
         self._gc = rt.eval("collectgarbage")
@@ -1153,4 +1171,6 @@ class LuaEngine:
         return self._error_text(e)
 
     def memory(self) -> int:
-        return int(self.runtime.eval("collectgarbage('count')") * 1024)
+        """Bytes the Lua state uses (live data: a full collection first, it is small)."""
+        self._gc(b"collect")
+        return int(self._gc(b"count") * 1024)

@@ -208,7 +208,7 @@ class Scripting:
         if self._func_engine is None:
             from .lua_engine import LuaEngine
 
-            self._func_engine = LuaEngine(self, self.node.version, self.rand)
+            self._func_engine = LuaEngine(self, self.node.version, self.rand, functions=True)
         return self._func_engine
 
     # -- EVAL scripts -----------------------------------------------------------------------------

@@ -41,6 +41,11 @@ _NOT_MONITORED = frozenset({"admin", "skip_monitor"})
 
 class Client(asyncio.Protocol):
     qbuf_read = 0  # bytes of the read being processed (Redis keeps them in the query buffer meanwhile)
+    # The size Redis's query buffer would have (CLIENT LIST qbuf-free): 16 KB of room made before each
+    # read (20474 bytes once allocated), room for a whole big argument (>= 32 KB), trimmed by the
+    # cron (query_buffer_cron) when idle or far above the recent peak.
+    qb_alloc = 0
+    qb_peak = 0
 
     def __init__(self, node):
         self.node = node
@@ -165,9 +170,19 @@ class Client(asyncio.Protocol):
         self.node.client_gone(self)
 
     def data_received(self, data: bytes) -> None:
-        self.tot_net_in += len(data)
+        n = len(data)
+        self.tot_net_in += n
         self.last_interaction = time.monotonic()
+        if self.qb_alloc < 16384:  # sdsMakeRoomForNonGreedy(querybuf, PROTO_IOBUF_LEN)
+            self.qb_alloc = 20474
+        qblen = self.parser.pending + n
+        if qblen > self.qb_peak:
+            self.qb_peak = qblen
         cmds, err = self.parser.feed(data)
+        if qblen >= 32768 and cmds:  # a big argument gets a query buffer of its own size (PROTO_MBULK_BIG_ARG)
+            big = max(len(a) for argv in cmds for a in argv)
+            if big >= 32768 and big + 2 > self.qb_alloc:
+                self.qb_alloc = big + 2
         if cmds:
             if self.paused_queue or self.blocked is not None:
                 self.paused_queue.extend(cmds)
@@ -491,11 +506,22 @@ class Client(asyncio.Protocol):
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, 0 if qbuf == 0 else max(0, 20474 - qbuf), 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
+                qbuf, max(0, self.qb_alloc - qbuf), 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
                 self.last_cmd, self.user,
                 3 if self.resp3 else 2,
             )
         )
+
+    def query_buffer_cron(self, now: float) -> None:
+        """clientsCronResizeQueryBuffer (once a second): free the room of a query buffer idle for more
+        than 2 s, or trim one over 32 KB that is more than twice its recent peak."""
+        qblen = self.parser.pending
+        if self.qb_alloc - qblen > 4096:
+            if now - self.last_interaction > 2:
+                self.qb_alloc = qblen
+            elif self.qb_alloc > 32768 and self.qb_alloc // 2 > self.qb_peak:
+                self.qb_alloc = max(qblen, self.qb_peak)
+        self.qb_peak = qblen
 
     def close(self) -> None:
         if self.transport is not None:

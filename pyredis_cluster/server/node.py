@@ -26,6 +26,7 @@ from .connection import Client
 from .log import Log
 from .persistence import Persistence
 from .pubsub import PubSub
+from .tracking import Tracking
 
 STATS_METRIC_SAMPLES = 16  # server.h: samples for instantaneous metrics
 
@@ -126,12 +127,14 @@ class Node:
         # (db id, key) -> (id of the value, the address DEBUG OBJECT shows): INCR changes an integer
         # "in place" in Redis (same address); kept only once DEBUG OBJECT has been used (None before)
         self.value_addrs = None
+        self._clients_cron_pos = 0  # where clientsCron goes on next time
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.active_expire_enabled = True
         self.watched_keys: dict = {}  # (db id, key) -> set of clients (transactions issue)
         self.blocking = Blocking(self)  # clients blocked on keys (BLPOP ...), the ready keys
         self.pubsub = PubSub(self)  # channels, patterns and shard channels -> subscribed clients
+        self.tracking = Tracking(self)  # CLIENT TRACKING: invalidation messages (server/tracking.py)
         self.notify_flags = 0  # NOTIFY_* bits (notify-keyspace-events)
         self._apply_notify_flags(cfg["notify-keyspace-events"])
         from ..replication import Replication
@@ -175,6 +178,8 @@ class Node:
     def signal_modified(self, db, key) -> None:
         """signalModifiedKey: count the change and invalidate WATCHes on the key."""
         self.dirty += 1
+        if self.tracking.active:
+            self.tracking.invalidate_key(key)
         if self.watched_keys:
             watchers = self.watched_keys.get((db.id, key))
             if watchers:
@@ -224,6 +229,8 @@ class Node:
             self.pubsub.client_gone(client)
         if client.watched:
             unwatch_all(client)
+        if getattr(client, "tracking", False):
+            self.tracking.disable(client)
         self.repl.master.client_gone(client)
         for hook in self.client_gone_hooks:
             hook(client)
@@ -468,6 +475,17 @@ class Node:
                         and not (c.channels or c.patterns or c.shard_channels) and not c.monitor):
                     self.log.verbose("Closing idle client")
                     c.close()
+        if self.clients:  # clientsCron: each client's query buffer about once a second (all, when few)
+            clients = list(self.clients.values())
+            n = len(clients)
+            todo = min(n, max(n // max(1, self.config["hz"]), 5))  # CLIENTS_CRON_MIN_ITERATIONS
+            mono = time.monotonic()
+            start = self._clients_cron_pos % n
+            for i in range(todo):
+                qcron = getattr(clients[(start + i) % n], "query_buffer_cron", None)
+                if qcron is not None:
+                    qcron(mono)
+            self._clients_cron_pos = start + todo
         self.persistence.cron()  # children done, save points, AOF rewrites and write retries
         if self.cluster is not None and self.blocking.waiting:
             # clients blocked on keys whose slot moved away, or with the cluster down, are released

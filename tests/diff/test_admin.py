@@ -612,3 +612,28 @@ def test_client_info_counts_the_running_command_in_qbuf(diff):
     for data, n in ((encode_command("CLIENT", "INFO"), 1),
                     (encode_command("PING") + encode_command("CLIENT", "INFO") + encode_command("ECHO", "x"), 3)):
         assert fields(diff.a, data, n) == fields(diff.b, data, n)
+
+
+def test_client_list_query_buffer_room(diff):
+    """qbuf-free: no room before the first read, 16 KB made before each read (20474 bytes), room for a
+    whole big argument, given back by the clients cron once the recent peak is small again."""
+    import re
+
+    def room(c, watcher):
+        line = [x for x in watcher.call("CLIENT", "LIST").split(b"\n") if b"name=qb" in x][0]
+        return int(re.search(rb"qbuf-free=(\d+)", line).group(1))
+
+    def run(port):
+        with RawClient(port) as c, RawClient(port) as w:
+            c.call("CLIENT", "SETNAME", "qb")
+            out = [room(c, w)]
+            c.call("SET", "big", "A" * 100000)
+            out.append(room(c, w) > 32768)
+            deadline = time.monotonic() + 3
+            while room(c, w) > 32768 and time.monotonic() < deadline:
+                c.call("PING")
+                time.sleep(0.02)
+            out.append(room(c, w))
+            return out
+
+    assert run(diff.a.sock.getpeername()[1]) == run(diff.b.sock.getpeername()[1])
