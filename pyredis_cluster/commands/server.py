@@ -262,16 +262,54 @@ def command_getkeys(c, argv):
     return [args[i] for i in idx]
 
 
+_KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete",
+                   "variable_flags")  # (the order addReplyFlagsForKeyArgs writes them in)
+
+
+def _key_flags(cmd, args, idx) -> list:
+    """The flags of each key, as getKeysFromCommandWithSpecs finds them: the spec that found the key;
+    SET and BITFIELD (variable_flags) decide from their arguments (setGetKeys, bitfieldGetKeys)."""
+    if cmd.name == "set":
+        get = any(a.lower() == b"get" for a in args[3:])
+        return [{"RW", "access", "update"} if get else {"OW", "update"}]
+    if cmd.name == "bitfield":
+        readonly = True
+        i, n = 2, len(args)
+        while i < n:
+            rem, a = n - i - 1, args[i].lower()
+            if a == b"get" and rem >= 2:
+                i += 3
+            elif a in (b"set", b"incrby") and rem >= 3 or not (a == b"overflow" and rem >= 1):
+                readonly = False
+                break
+            else:
+                i += 2
+        return [{"RO", "access"} if readonly else {"RW", "access", "update"}]
+    found = {}
+    for spec in cmd.key_specs:
+        if spec.begin in ("index", "keyword"):
+            for i in table.keys_from_specs([spec], args):
+                found.setdefault(i, spec.flags)
+    if cmd.getkeys is None and all(i in found for i in idx):
+        return [found[i] for i in idx]
+    # a command that finds its keys itself (sortGetKeys, migrateGetKeys ...): a key no spec finds has
+    # the flags of the spec Redis cannot follow (begin_search unknown)
+    unknown = [s.flags for s in cmd.key_specs if s.begin not in ("index", "keyword")]
+    other = next((f for f in unknown if f & {"OW", "RW", "RM"}), unknown[0] if unknown else None)
+    out = []
+    for i in idx:
+        flags = found.get(i, other)
+        if flags is None:
+            flags = set().union(*(s.flags for s in cmd.key_specs))
+        out.append(set(flags) - {"incomplete"} if cmd.getkeys is not None else flags)
+    return out
+
+
 @command("command|getkeysandflags")
 def command_getkeysandflags(c, argv):
     cmd, args, idx = _getkeys(argv)
-    out = []
-    for i in idx:
-        flags = set()
-        for spec in cmd.key_specs:
-            flags |= spec.flags
-        out.append([args[i], SetReply(Status(f) for f in sorted(flags))])
-    return out
+    return [[args[i], SetReply(Status(f) for f in _KEY_FLAG_ORDER if f in flags)]
+            for i, flags in zip(idx, _key_flags(cmd, args, idx))]
 
 
 @command("command|help")

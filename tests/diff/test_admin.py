@@ -637,3 +637,15 @@ def test_client_list_query_buffer_room(diff):
             return out
 
     assert run(diff.a.sock.getpeername()[1]) == run(diff.b.sock.getpeername()[1])
+
+
+@pytest.mark.parametrize("cmd", [
+    "SET k v", "SET k v GET", "SET k v NX GET", "BITFIELD k GET u8 0", "BITFIELD k OVERFLOW WRAP GET u8 0",
+    "BITFIELD k GET u8 0 SET u8 0 1", "BITFIELD k INCRBY u8 0 1", "LMOVE a b LEFT RIGHT", "MSET a 1 b 2",
+    "ZUNIONSTORE d 2 a b", "SORT l STORE d", "SORT l", "RENAME a b", "COPY a b", "MIGRATE h 1 k 0 1",
+    "MIGRATE h 1 \"\" 0 1 KEYS a b", "EVAL s 2 a b", "GETEX k", "BLMPOP 0 2 a b LEFT", "SMOVE a b m",
+], ids=str)
+def test_command_getkeysandflags(diff, cmd):
+    """Each key gets the flags of the key spec that found it; SET and BITFIELD decide from their
+    arguments (variable_flags)."""
+    diff.same("COMMAND", "GETKEYSANDFLAGS", *[a.strip('"') for a in cmd.split()])
