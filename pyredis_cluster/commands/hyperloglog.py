@@ -54,10 +54,8 @@ def pfadd(c, argv):
         v = _unshare(db, key, v)
         created = False
     max_bytes = _max_bytes(c)
-    changed = 0
     try:
-        for element in argv[2:]:
-            changed += hll.add(v, element, max_bytes)
+        changed = hll.add_many(v, argv[2:], max_bytes)
     except hll.Corrupted:
         raise CommandError(hll.INVALID_HLL_ERR) from None
     updated = changed + created
@@ -136,17 +134,10 @@ def pfmerge(c, argv):
             hll.sparse_to_dense(v)
         except hll.Corrupted:
             raise CommandError(hll.INVALID_HLL_ERR) from None
-    max_bytes = _max_bytes(c)
-    for j, r in enumerate(maxregs):
-        if not r:
-            continue
-        if v[4] == hll.HLL_DENSE:
-            hll.dense_set_if_greater(v, j, r)
-        else:
-            try:
-                hll.sparse_set(v, j, r, max_bytes)
-            except hll.Corrupted:
-                pass  # (Redis ignores the result here too)
+    try:
+        hll.set_many(v, [(j, r) for j, r in enumerate(maxregs) if r], _max_bytes(c))
+    except hll.Corrupted:
+        pass  # (Redis ignores hllSparseSet's result here too)
     hll.invalidate_cache(v)
     db.touch(dest)
     c.node.notify(db, NOTIFY_STRING, b"pfadd", dest)

@@ -20,6 +20,7 @@ the very same number.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 import struct
 
 HLL_P = 14
@@ -436,3 +437,171 @@ def decode_sparse(v) -> bytes:
             parts.append(b"z:%d" % ((op & 0x3F) + 1))
             p += 1
     return b" ".join(parts)
+
+
+# -- many updates of a sparse HLL at once ---------------------------------------------------------
+
+_ZERO, _XZERO, _VAL = 0, 1, 2
+
+
+class SparseEditor:
+    """The opcodes of a well-formed sparse HLL as lists (kind, value, run length, first register),
+    for applying many updates (a PFADD of many elements, PFMERGE into a sparse HLL) without
+    rescanning the string each time: the register an opcode starts at never changes when opcodes
+    are split or merged, so the opcode covering a register is found by bisection.  Each update
+    gives exactly the bytes :func:`sparse_set` gives (same splits, same merges, same promotion)."""
+
+    def __init__(self, v):
+        kinds, vals, runs, starts = [], [], [], []
+        p, end = HLL_HDR_SIZE, len(v)
+        first = 0
+        size = HLL_HDR_SIZE
+        while p < end:
+            op = v[p]
+            if op & 0x80:
+                k, val, run = _VAL, ((op >> 2) & 0x1F) + 1, (op & 3) + 1
+                p += 1
+                size += 1
+            elif op & 0x40:
+                if p + 1 >= end:
+                    raise ValueError("truncated")
+                k, val, run = _XZERO, 0, (((op & 0x3F) << 8) | v[p + 1]) + 1
+                p += 2
+                size += 2
+            else:
+                k, val, run = _ZERO, 0, (op & 0x3F) + 1
+                p += 1
+                size += 1
+            kinds.append(k)
+            vals.append(val)
+            runs.append(run)
+            starts.append(first)
+            first += run
+        if first != HLL_REGISTERS:
+            raise ValueError("not 16384 registers")
+        self.kinds, self.vals, self.runs, self.starts = kinds, vals, runs, starts
+        self.size = size
+        self.changed = False
+
+    def _zeros(self, length: int):
+        return (_XZERO if length > SPARSE_ZERO_MAX_LEN else _ZERO, 0, length)
+
+    def set(self, index: int, count: int, max_bytes: int):
+        """sparse_set on the opcodes: 1 if changed, 0 if not, None if the HLL must be promoted."""
+        if count > SPARSE_VAL_MAX_VALUE:
+            return None
+        kinds, vals, runs, starts = self.kinds, self.vals, self.runs, self.starts
+        i = bisect_right(starts, index) - 1
+        k, run, first = kinds[i], runs[i], starts[i]
+        if k == _VAL:
+            cur = vals[i]
+            if cur >= count:
+                return 0
+        if (k == _VAL or k == _ZERO) and run == 1:
+            kinds[i], vals[i] = _VAL, count
+        else:
+            last = first + run - 1
+            seq = []
+            if k == _VAL:
+                if index != first:
+                    seq.append((_VAL, cur, index - first))
+                seq.append((_VAL, count, 1))
+                if index != last:
+                    seq.append((_VAL, cur, last - index))
+            else:
+                if index != first:
+                    seq.append(self._zeros(index - first))
+                seq.append((_VAL, count, 1))
+                if index != last:
+                    seq.append(self._zeros(last - index))
+            seqlen = sum(2 if s[0] == _XZERO else 1 for s in seq)
+            delta = seqlen - (2 if k == _XZERO else 1)
+            if delta > 0 and self.size + delta > max_bytes:
+                return None
+            self.size += delta
+            new_starts = []
+            at = first
+            for s in seq:
+                new_starts.append(at)
+                at += s[2]
+            kinds[i:i + 1] = [s[0] for s in seq]
+            vals[i:i + 1] = [s[1] for s in seq]
+            runs[i:i + 1] = [s[2] for s in seq]
+            starts[i:i + 1] = new_starts
+        # merge adjacent VALs of the same value, up to 5 opcodes from the previous one
+        j = i - 1 if i > 0 else 0
+        n = len(kinds)
+        scan = 5
+        while j < n and scan:
+            scan -= 1
+            if kinds[j] != _VAL:
+                j += 1
+                continue
+            if j + 1 < n and kinds[j + 1] == _VAL and vals[j] == vals[j + 1]:
+                length = runs[j] + runs[j + 1]
+                if length <= SPARSE_VAL_MAX_LEN:
+                    runs[j + 1] = length
+                    starts[j + 1] = starts[j]
+                    del kinds[j], vals[j], runs[j], starts[j]
+                    self.size -= 1
+                    n -= 1
+                    continue
+            j += 1
+        self.changed = True
+        return 1
+
+    def opcodes(self) -> bytes:
+        out = bytearray()
+        for k, val, run in zip(self.kinds, self.vals, self.runs):
+            if k == _VAL:
+                out.append(((val - 1) << 2 | (run - 1)) | 0x80)
+            elif k == _XZERO:
+                out.append(((run - 1) >> 8) | 0x40)
+                out.append((run - 1) & 0xFF)
+            else:
+                out.append(run - 1)
+        return bytes(out)
+
+    def write_back(self, v: bytearray) -> None:
+        v[HLL_HDR_SIZE:] = self.opcodes()
+
+
+def set_many(v: bytearray, pairs, max_bytes: int, bulk: bool = True) -> int:
+    """hllSparseSet / hllDenseSet of each (register, count) in turn, as the HLL's encoding is at that
+    moment: the number of updates that changed a register.  Raises Corrupted as sparse_set does."""
+    changed = 0
+    it = iter(pairs)
+    if bulk and v[4] == HLL_SPARSE:
+        try:
+            ed = SparseEditor(v)
+        except ValueError:
+            ed = None  # a malformed sparse HLL: the byte-level path reports it as Redis does
+        if ed is not None:
+            for index, count in it:
+                r = ed.set(index, count, max_bytes)
+                if r is None:  # promote: write back what we have, then go on densely
+                    ed.write_back(v)
+                    if ed.changed:
+                        invalidate_cache(v)
+                    changed += _promote(v, index, count)
+                    break
+                changed += r
+            else:
+                if ed.changed:
+                    ed.write_back(v)
+                    invalidate_cache(v)
+                return changed
+    for index, count in it:
+        enc = v[4]
+        if enc == HLL_DENSE:
+            changed += dense_set_if_greater(v, index, count)
+        elif enc == HLL_SPARSE:
+            changed += sparse_set(v, index, count, max_bytes)
+        else:
+            raise Corrupted()
+    return changed
+
+
+def add_many(v: bytearray, elements, max_bytes: int) -> int:
+    """hllAdd of each element in turn: the number of elements that changed a register."""
+    return set_many(v, [pat_len(e) for e in elements], max_bytes, bulk=len(elements) > 8)
