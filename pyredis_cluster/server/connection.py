@@ -39,6 +39,17 @@ MAY_REPLICATE = frozenset({"eval", "evalsha", "fcall", "publish", "spublish", "p
 _NOT_MONITORED = frozenset({"admin", "skip_monitor"})
 
 
+def _enough_good_replicas(node) -> bool:
+    """checkGoodReplicasStatus: min-replicas-to-write replicas whose last ACK is at most
+    min-replicas-max-lag seconds old (a lag of 0 turns the check off)."""
+    max_lag = node.config["min-replicas-max-lag"]
+    if not max_lag:
+        return True
+    now = time.monotonic()
+    good = sum(1 for r in node.repl.master.replicas if int(now - r.repl_ack_time) <= max_lag)
+    return good >= node.config["min-replicas-to-write"]
+
+
 class Client(asyncio.Protocol):
     qbuf_read = 0  # bytes of the read being processed (Redis keeps them in the query buffer meanwhile)
     # The size Redis's query buffer would have (CLIENT LIST qbuf-free): 16 KB of room made before each
@@ -114,6 +125,7 @@ class Client(asyncio.Protocol):
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
             or self.node.memory is not None  # maxmemory: evictions and the OOM check before each command
             or self.node.disk_error is not None
+            or self.node.config["min-replicas-to-write"]  # NOREPLICAS is checked in execute_slow
             or self.node.faults is not None and self.node.faults.active
         )
 
@@ -367,11 +379,21 @@ class Client(asyncio.Protocol):
             if node.memory is not None and not self.is_master:  # maxmemory (server/memory.py)
                 if node.memory.perform_evictions() == EVICT_FAIL and oom_rejects(self, cmd):
                     raise CommandError(OOM_ERROR)
-            if node.disk_error is not None and (cmd.is_write or name == "ping") and not self.is_master:
+            # (EXEC counts as a write when it queued one; processCommand's is_write_command)
+            is_write = cmd.is_write or base == "exec" and bool(self.multi) and any(q.is_write for q, _ in self.multi)
+            if node.disk_error is not None and (is_write or name == "ping") and not self.is_master:
                 raise CommandError(node.disk_error)  # MISCONF: persistence is failing
-            if (node.repl.link is not None and cmd.is_write and not self.is_master
+            if is_write and node.repl.link is None and node.config["min-replicas-to-write"] and not (
+                    self.is_master or _enough_good_replicas(node)):
+                raise CommandError("NOREPLICAS Not enough good replicas to write.")
+            if (node.repl.link is not None and is_write and not self.is_master
                     and node.config["replica-read-only"]):
                 raise CommandError(errors.READONLY)
+            if (node.repl.link is not None and not node.repl.link.connected and not self.is_master
+                    and not node.config["replica-serve-stale-data"] and (
+                        "stale" not in cmd.flags or base == "exec" and bool(self.multi)
+                        and any("stale" not in q.flags for q, _ in self.multi))):
+                raise CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")
             if node.loading and "loading" not in cmd.flags and not self.is_master:

@@ -383,6 +383,8 @@ class Node:
                 c.parser.max_bulk_len = new
         elif name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
             self.timer.refresh()
+        elif name == "min-replicas-to-write":
+            self._refresh_slow()  # writes are checked against the good replicas on the slow path
         elif name == "maxmemory":
             from .memory import maxmemory_changed
 

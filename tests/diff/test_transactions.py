@@ -347,3 +347,25 @@ def test_commands_refused_by_a_busy_script_abort_the_transaction(ours, theirs):
             s.call("c2", "PING", "asdf")
         s.call("ctl", "CONFIG", "SET", "lua-time-limit", "5000")
     both(ours, theirs, steps)
+
+
+def test_noreplicas_and_masterdown_refusals(diff):
+    """min-replicas-to-write refuses writes (EXEC of queued writes too) with NOREPLICAS; a replica whose
+    link is down with replica-serve-stale-data no refuses all but stale-allowed commands (MASTERDOWN),
+    EXEC included when it queued one."""
+    try:
+        diff.run(("SET", "xx", "1"), ("CONFIG", "SET", "min-replicas-to-write", "2"), ("SET", "xx", "2"),
+                 ("GET", "xx"), ("MULTI",), ("INCR", "xx"), ("EXEC",), ("MULTI",), ("GET", "xx"), ("EXEC",))
+        diff.run(("CONFIG", "SET", "min-replicas-to-write", "0"), ("MULTI",), ("INCR", "xx"))
+        diff.run(("CONFIG", "SET", "min-replicas-to-write", "2"), ("EXEC",), ("GET", "xx"),
+                 ("CONFIG", "SET", "min-replicas-max-lag", "0"), ("SET", "xx", "3"),
+                 ("CONFIG", "SET", "min-replicas-to-write", "0"), ("CONFIG", "SET", "min-replicas-max-lag", "10"))
+        diff.run(("CONFIG", "SET", "replica-serve-stale-data", "no"), ("MULTI",), ("GET", "xx"))
+        diff.run(("REPLICAOF", "localhsot", "0"), ("EXEC",), ("GET", "xx"), ("PING",), ("MULTI",), ("PING",),
+                 ("INFO", "nosuchsection"), ("EXEC",), ("REPLICAOF", "NO", "ONE"), ("MULTI",))
+        diff.run(("REPLICAOF", "localhsot", "0"), ("GET", "xx"), ("REPLICAOF", "NO", "ONE"), ("EXEC",))
+    finally:
+        diff.both("REPLICAOF", "NO", "ONE")
+        diff.both("CONFIG", "SET", "replica-serve-stale-data", "yes")
+        diff.both("CONFIG", "SET", "min-replicas-to-write", "0")
+        diff.both("CONFIG", "SET", "min-replicas-max-lag", "10")
