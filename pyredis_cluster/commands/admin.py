@@ -365,7 +365,7 @@ def _clients_section(node) -> list:
         ("client_recent_max_input_buffer", max_in),
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", sum(1 for c in clients if c.blocked is not None and c.blocked != "shutdown")),
-        ("tracking_clients", 0),
+        ("tracking_clients", node.tracking.clients),
         ("clients_in_timeout_table", sum(1 for c in clients if c.blocked is not None and c.blocked != "shutdown")),
     ]
 
@@ -546,9 +546,9 @@ def _stats_section(node) -> list:
         ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
-        ("tracking_total_keys", 0),
-        ("tracking_total_items", 0),
-        ("tracking_total_prefixes", 0),
+        ("tracking_total_keys", len(node.tracking.table)),
+        ("tracking_total_items", node.tracking.items),
+        ("tracking_total_prefixes", len(node.tracking.prefixes)),
         ("unexpected_error_replies", 0),
         ("total_error_replies", stats.total_error_replies),
         ("dump_payload_sanitizations", 0),
@@ -919,18 +919,14 @@ def client_no_evict(c, argv):
     return OK
 
 
-TRACKING_UNSUPPORTED = ("ERR CLIENT TRACKING ON is not supported by pyredis-cluster: this server sends no "
-                        "invalidation messages")
-
-
 @command("client|tracking")
 def client_tracking(c, argv):
-    """CLIENT TRACKING: every option is checked as Redis does; turning tracking on is refused, because a
-    client cache fed by a server that never invalidates would serve stale values."""
+    """CLIENT TRACKING (clientCommand): options checked in Redis's order; the tracking itself is
+    server/tracking.py."""
     node = c.node
     n = len(argv)
     redir = 0
-    bcast = optin = optout = False
+    bcast = optin = optout = noloop = False
     prefixes = []
     j = 3
     while j < n:
@@ -950,7 +946,7 @@ def client_tracking(c, argv):
         elif opt == b"optout":
             optout = True
         elif opt == b"noloop":
-            pass
+            noloop = True
         elif opt == b"prefix" and more:
             j += 1
             prefixes.append(argv[j])
@@ -961,30 +957,71 @@ def client_tracking(c, argv):
     if mode == b"on":
         if not bcast and prefixes:
             raise CommandError("ERR PREFIX option requires BCAST mode to be enabled")
+        if c.tracking and c.tracking_bcast != bcast:
+            raise CommandError("ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
+                               "and then re-enabling it with a different mode.")
         if bcast and (optin or optout):
             raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
         if optin and optout:
             raise CommandError("ERR You can't specify both OPTIN mode and OPTOUT mode")
-        raise CommandError(TRACKING_UNSUPPORTED)
+        if (optin and c.tracking_optout) or (optout and c.tracking_optin):
+            raise CommandError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+                               "and then re-enabling it with a different mode.")
+        if bcast:
+            err = node.tracking.prefix_collision(c, prefixes)
+            if err is not None:
+                raise CommandError(err)
+        node.tracking.enable(c, redir, bcast, optin, optout, noloop, prefixes)
+        return OK
     if mode == b"off":
+        node.tracking.disable(c)
         return OK
     raise CommandError(errors.SYNTAX)
 
 
 @command("client|caching")
 def client_caching(c, argv):
-    raise CommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
-                       "OPTOUT mode enabled")
+    if not c.tracking:
+        raise CommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+                           "OPTOUT mode enabled")
+    opt = argv[2].lower()
+    if opt == b"yes":
+        if not c.tracking_optin:
+            raise CommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+    elif opt == b"no":
+        if not c.tracking_optout:
+            raise CommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    else:
+        raise CommandError(errors.SYNTAX)
+    c.tracking_caching = True
+    return OK
 
 
 @command("client|getredir")
 def client_getredir(c, argv):
-    return -1
+    return c.tracking_redir if c.tracking else -1
 
 
 @command("client|trackinginfo")
 def client_trackinginfo(c, argv):
-    return Map([(b"flags", SetReply([b"off"])), (b"redirect", -1), (b"prefixes", [])])
+    flags = [b"on" if c.tracking else b"off"]
+    if c.tracking_bcast:
+        flags.append(b"bcast")
+    if c.tracking_optin:
+        flags.append(b"optin")
+        if c.tracking_caching:
+            flags.append(b"caching-yes")
+    if c.tracking_optout:
+        flags.append(b"optout")
+        if c.tracking_caching:
+            flags.append(b"caching-no")
+    if c.tracking_noloop:
+        flags.append(b"noloop")
+    if c.tracking_broken:
+        flags.append(b"broken_redirect")
+    prefixes = sorted(c.tracking_prefixes) if c.tracking_prefixes else []
+    return Map([(b"flags", SetReply(flags)), (b"redirect", c.tracking_redir if c.tracking else -1),
+                (b"prefixes", prefixes)])
 
 
 @command("client|unblock")

@@ -579,8 +579,14 @@ def flushdb(c, argv):
     _flush_mode(argv)
     # Each removed key counts as a change (server.dirty += removed) and touches its WATCHes.  An
     # empty flush still goes to the replicas (forceCommandPropagation): count it as one change.
-    if not c.db.clear():
-        c.node.dirty += 1
+    tracking = c.node.tracking
+    active, tracking.active = tracking.active, False  # (no per-key invalidation: one null, below)
+    try:
+        if not c.db.clear():
+            c.node.dirty += 1
+    finally:
+        tracking.active = active
+    tracking.on_flush()  # signalFlushedDb: trackingInvalidateKeysOnFlush
     return OK
 
 
@@ -589,8 +595,14 @@ def flushall(c, argv):
     _flush_mode(argv)
     before = c.node.dirty
     removed = 0
-    for db in c.node.dbs:
-        removed += db.clear()
+    tracking = c.node.tracking
+    active, tracking.active = tracking.active, False  # (no per-key invalidation: one null, below)
+    try:
+        for db in c.node.dbs:
+            removed += db.clear()
+    finally:
+        tracking.active = active
+    tracking.on_flush()  # signalFlushedDb: trackingInvalidateKeysOnFlush
     if not removed:
         c.node.dirty += 1  # forceCommandPropagation
     p = getattr(c.node, "persistence", None)

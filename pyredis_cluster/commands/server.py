@@ -147,6 +147,8 @@ def reset(c, argv):
         c.node._refresh_slow()
     c.authenticated = not c.node.requires_auth()
     c.user = "default"
+    if c.tracking:
+        c.node.tracking.disable(c)
     c.update_slow()
     return Raw(b"+RESET\r\n")
 

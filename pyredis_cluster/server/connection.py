@@ -37,6 +37,7 @@ REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 MAY_REPLICATE = frozenset({"eval", "evalsha", "fcall", "publish", "spublish", "pfcount", "function|delete",
                            "function|flush", "function|load", "function|restore"})
 _NOT_MONITORED = frozenset({"admin", "skip_monitor"})
+_RO_SCRIPTS = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})  # (a script's reads are its caller's)
 
 
 def _enough_good_replicas(node) -> bool:
@@ -57,6 +58,11 @@ class Client(asyncio.Protocol):
     # cron (query_buffer_cron) when idle or far above the recent peak.
     qb_alloc = 0
     qb_peak = 0
+    # CLIENT TRACKING state (server/tracking.py; Redis: the CLIENT_TRACKING* flags)
+    tracking = tracking_bcast = tracking_optin = tracking_optout = tracking_noloop = False
+    tracking_caching = tracking_broken = False
+    tracking_redir = 0
+    tracking_prefixes = None
 
     def __init__(self, node):
         self.node = node
@@ -120,6 +126,7 @@ class Client(asyncio.Protocol):
             or self.blocked is not None
             or self.paused_queue
             or self.reply_mode != REPLY_ON
+            or self.tracking
             or self.closing
             or self.close_after_reply
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
@@ -422,6 +429,8 @@ class Client(asyncio.Protocol):
         self.call(cmd, argv)
         if self.asking and self.multi is None and cmd.name != "asking":
             self.asking = False  # ASKING is valid for the next command only (or until EXEC)
+        if self.tracking_caching and self.multi is None and base != "client":
+            self.tracking_caching = False  # CLIENT CACHING is valid for the next command (or EXEC)
         if node.blocking.ready:  # handleClientsBlockedOnKeys, after the whole command (EXEC included)
             node.blocking.serve_ready()
 
@@ -432,6 +441,9 @@ class Client(asyncio.Protocol):
         timing = node.timing_threshold
         if timing is not None:
             t0 = _clock()
+        tracking = node.tracking
+        caller = tracking.current
+        tracking.current = self  # server.current_client while the command runs (NOLOOP, pending keys)
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -444,6 +456,12 @@ class Client(asyncio.Protocol):
         else:
             if r is not NO_REPLY:
                 self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
+        finally:
+            tracking.current = caller
+        if self.tracking and cmd.is_readonly and not self.tracking_bcast and cmd.name not in _RO_SCRIPTS:
+            tracking.remember_keys(self, cmd, argv)  # the keys it read may now be cached by the client
+        if tracking.pending and caller is None and not node.exec_depth:
+            tracking.after_command(self)  # afterCommand: invalidations of its own keys, after the reply
         if timing is not None and self.blocked is None:  # (a blocked command is not timed, as in Redis)
             d = _clock() - t0
             cmd.usec += int(d * 1e6)
@@ -508,6 +526,12 @@ class Client(asyncio.Protocol):
             flags += "x"
         if self.blocked is not None:
             flags += "b"
+        if self.tracking:
+            flags += "t"
+            if self.tracking_broken:
+                flags += "R"
+            if self.tracking_bcast:
+                flags += "B"
         if self.dirty_cas:
             flags += "d"
         if self.close_after_reply:
@@ -523,13 +547,13 @@ class Client(asyncio.Protocol):
         return (
             "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d "
             "multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=0 oll=%d omem=%d tot-mem=%d "
-            "events=r cmd=%s user=%s redir=-1 resp=%d"
+            "events=r cmd=%s user=%s redir=%d resp=%d"
             % (
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
                 qbuf, max(0, self.qb_alloc - qbuf), 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
-                self.last_cmd, self.user,
+                self.last_cmd, self.user, self.tracking_redir if self.tracking else -1,
                 3 if self.resp3 else 2,
             )
         )
