@@ -33,7 +33,11 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0, pro
             with socket.create_connection((host, port), timeout=0.2) as s:
                 s.sendall(b"*1\r\n$4\r\nPING\r\n")
                 s.settimeout(1.0)
-                if s.recv(100):
+                reply = s.recv(100)
+                if reply.startswith(b"-LOADING"):  # listening, still loading its data: not ready yet
+                    time.sleep(0.05)
+                    continue
+                if reply:
                     return
         except OSError:
             time.sleep(0.05)
