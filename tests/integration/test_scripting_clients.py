@@ -173,3 +173,29 @@ def test_cluster_script_writes_reach_the_replica(cluster4):
         c.call("READONLY")
         wait_until(lambda: c.call("GET", key) == b"$2\r\nab\r\n", 10, what="the script's writes on the replica")
         wait_until(lambda: c.call("FUNCTION", "LIST").startswith(b"*1"), 10, what="FUNCTION LOAD replicated")
+
+
+def test_busy_script_and_script_kill(ours):
+    """Past busy-reply-threshold the other clients get BUSY; SCRIPT KILL stops a script that wrote
+    nothing, and refuses (UNKILLABLE) one that did."""
+    from helpers import encode_command
+
+    a, b = RawClient(ours.port), RawClient(ours.port)
+    try:
+        assert b.call("CONFIG", "SET", "busy-reply-threshold", "50") == b"+OK\r\n"
+        a.sock.sendall(encode_command("EVAL", "local i = 0 while true do i = i + 1 end", "0"))
+        wait_until(lambda: b.call("PING").startswith(b"-BUSY Redis is busy running a script."), 5, what="BUSY")
+        assert b.call("FUNCTION", "KILL").startswith(b"-BUSY")  # an EVAL runs, not a function
+        assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL... script: ")
+        assert b.call("PING") == b"+PONG\r\n"
+        assert b.call("SCRIPT", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
+        a.sock.sendall(encode_command("EVAL", "redis.call('set', 'busykey', '1') local n = 0 "
+                                      "while n < 3e7 do n = n + 1 end return n", "0"))
+        wait_until(lambda: b.call("PING").startswith(b"-BUSY"), 5, what="BUSY")
+        assert b.call("SCRIPT", "KILL").startswith(b"-UNKILLABLE Sorry the script already executed write commands")
+        assert a.read_reply() == b":30000000\r\n"
+    finally:
+        b.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+        a.close()
+        b.close()
