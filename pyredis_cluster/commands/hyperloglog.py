@@ -70,14 +70,14 @@ def pfadd(c, argv):
 
 def _merged_registers(c, keys) -> list:
     """The register-wise maximum of the HLLs at ``keys`` (missing keys count as empty)."""
-    maxregs = [0] * hll.HLL_REGISTERS
+    maxregs = bytes(hll.HLL_REGISTERS)
     for key in keys:
         v = c.db.lookup_read(key)
         if v is None:
             continue
         _check_hll(v)
         try:
-            hll.merge_into(maxregs, v)
+            maxregs = hll.merge_into(maxregs, v)
         except hll.Corrupted:
             raise CommandError(hll.INVALID_HLL_ERR) from None
     return maxregs
@@ -109,7 +109,7 @@ def pfcount(c, argv):
 def pfmerge(c, argv):
     db = c.db
     use_dense = False
-    maxregs = [0] * hll.HLL_REGISTERS
+    maxregs = bytes(hll.HLL_REGISTERS)
     for key in argv[1:]:
         v = db.lookup_read(key)
         if v is None:
@@ -118,7 +118,7 @@ def pfmerge(c, argv):
         if v[4] == hll.HLL_DENSE:
             use_dense = True
         try:
-            hll.merge_into(maxregs, v)
+            maxregs = hll.merge_into(maxregs, v)
         except hll.Corrupted:
             raise CommandError(hll.INVALID_HLL_ERR) from None
     dest = argv[1]
@@ -167,7 +167,7 @@ def pfdebug(c, argv):
             except hll.Corrupted:
                 raise CommandError(hll.INVALID_HLL_ERR) from None
             c.node.dirty += 1  # forces propagation of the encoding change
-        return hll.dense_registers(v)
+        return list(hll.dense_registers(v))
     if name == b"decode":
         if v[4] != hll.HLL_SPARSE:
             raise CommandError("ERR HLL encoding is not sparse")

@@ -138,15 +138,42 @@ def dense_set(v, base: int, reg: int, val: int) -> None:
         v[b + 1] = (v[b + 1] & ~(HLL_REGISTER_MAX >> fb8) & 0xFF) | (val >> fb8)
 
 
-def dense_registers(v, base: int = HLL_HDR_SIZE) -> list:
-    """All 16384 register values of a dense HLL (4 registers per 3 bytes)."""
-    out = []
+_LOW6 = bytes(b & 63 for b in range(256))
+_HIGH2 = bytes(b >> 6 for b in range(256))
+_LOW4_SHL2 = bytes((b & 15) << 2 for b in range(256))
+_HIGH4 = bytes(b >> 4 for b in range(256))
+_LOW2_SHL4 = bytes((b & 3) << 4 for b in range(256))
+_HIGH6 = bytes(b >> 2 for b in range(256))
+
+
+def _or(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def dense_registers(v, base: int = HLL_HDR_SIZE) -> bytes:
+    """All 16384 register values of a dense HLL, one byte each (4 registers in every 3 bytes)."""
     data = bytes(v[base:base + HLL_REGISTERS * HLL_BITS // 8])
-    ext = out.extend
-    for i in range(0, len(data), 3):
-        w = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16)
-        ext((w & 63, (w >> 6) & 63, (w >> 12) & 63, (w >> 18) & 63))
-    return out
+    b0, b1, b2 = data[0::3], data[1::3], data[2::3]
+    out = bytearray(HLL_REGISTERS)
+    out[0::4] = b0.translate(_LOW6)
+    out[1::4] = _or(b0.translate(_HIGH2), b1.translate(_LOW4_SHL2))
+    out[2::4] = _or(b1.translate(_HIGH4), b2.translate(_LOW2_SHL4))
+    out[3::4] = b2.translate(_HIGH6)
+    return bytes(out)
+
+
+_H80 = int.from_bytes(b"\x80" * HLL_REGISTERS, "little")
+_HFF = int.from_bytes(b"\xff" * HLL_REGISTERS, "little")
+
+
+def max_registers(a: bytes, b: bytes) -> bytes:
+    """Register-wise maximum of two 16384-byte register arrays (values below 128), computed on
+    whole big integers: a lane's bit 7 of (a | 0x80) - b says a >= b."""
+    x = int.from_bytes(a, "little")
+    y = int.from_bytes(b, "little")
+    ge = (((x | _H80) - y) & _H80) >> 7
+    sel = (ge << 8) - ge
+    return ((x & sel) | (y & ~sel & _HFF)).to_bytes(HLL_REGISTERS, "little")
 
 
 def dense_set_if_greater(v, reg: int, count: int) -> int:
@@ -326,27 +353,24 @@ def add(v: bytearray, element: bytes, max_bytes: int) -> int:
 
 # -- merging and counting --------------------------------------------------------------------------
 
-def registers(v) -> list:
-    """The 16384 register values of a dense or sparse HLL (Corrupted if sparse runs do not cover
-    them exactly)."""
+def registers(v) -> bytes:
+    """The 16384 register values of a dense or sparse HLL, one byte each (Corrupted if sparse runs
+    do not cover them exactly)."""
     if v[4] == HLL_DENSE:
         return dense_registers(v)
-    out = []
+    out = bytearray()
     for runlen, val in sparse_runs(v):
         if val and runlen + len(out) > HLL_REGISTERS:
             break
-        out.extend([val] * runlen)
+        out += bytes((val,)) * runlen
     if len(out) != HLL_REGISTERS:
         raise Corrupted()
-    return out
+    return bytes(out)
 
 
-def merge_into(maxregs: list, v) -> None:
-    """hllMerge: maxregs[i] = max(maxregs[i], register i of v)."""
-    regs = registers(v)
-    for i, r in enumerate(regs):
-        if r > maxregs[i]:
-            maxregs[i] = r
+def merge_into(maxregs: bytes, v) -> bytes:
+    """hllMerge: the register-wise maximum of ``maxregs`` and the registers of ``v``."""
+    return max_registers(maxregs, registers(v))
 
 
 def _sigma(x: float) -> float:
@@ -393,10 +417,9 @@ def count_histogram(histo: list) -> int:
 
 
 def histogram(regs) -> list:
-    h = [0] * 64
-    for r in regs:
-        h[r] += 1
-    return h
+    """How many registers hold each value 0..63."""
+    b = bytes(regs)
+    return [b.count(i) for i in range(64)]
 
 
 def count(v) -> int:
