@@ -478,24 +478,140 @@ def _stream_reply(c, pairs):
 
 
 def _serve_xread(client, state, key):
-    """serveClientsBlockedOnStreamKey for XREAD: reply when the stream passed the awaited id."""
+    """serveClientsBlockedOnStreamKey: reply when the stream passed the awaited id (for a group: its
+    last delivered id, read now); a group deleted meanwhile releases the client with NOGROUP."""
     s = state.db.peek(key)
+    ids, count, group_name, consumer_name, noack = state.data
     if type(s) is not StreamValue:
-        return None
-    ids, count = state.data
-    gt = ids[key]
+        if group_name is None:
+            return None
+        # unblockDeletedStreamReadgroupClients: the stream was deleted or overwritten
+        from ..protocol.reply import Raw, error_bytes
+        msg = "UNBLOCKED the stream key no longer exists"
+        client.node.stats.error(msg)
+        if state.cmd is not None:
+            state.cmd.failed_calls += 1
+        return Raw(error_bytes(msg))
+    group = None
+    if group_name is not None:
+        group = s.groups.get(group_name)
+        if group is None:
+            from ..protocol.reply import Raw, error_bytes
+            msg = "NOGROUP the consumer group this client was blocked on no longer exists"
+            client.node.stats.error(msg)
+            if state.cmd is not None:
+                state.cmd.failed_calls += 1
+            return Raw(error_bytes(msg))
+        gt = group.last_id
+    else:
+        gt = ids[key]
     if not s.last_id > gt:
         return None
     start, _ = incr_id(gt)
-    items = _range_items(s, start, MAX_ID, count)
-    return _stream_reply(client, [(key, entries_reply(items))])
+    props: list = []
+    consumer = None
+    if group is not None:
+        consumer = _lookup_or_create_consumer(client, s, group, key, group_name, consumer_name, noack, props)
+        items = _group_read(client, s, start, count, group, consumer, noack, key, group_name, props)
+    else:
+        items = _range_items(s, start, MAX_ID, count)
+    reply = _stream_reply(client, [(key, entries_reply(items))])
+    if props:
+        client.propagate_as = props
+        client.node.propagate(client, None, None)
+    return reply
 
 
-@command("xread")
-def xread(c, argv):
+_serve_xread.serves_deleted_keys = True
+
+
+def _lookup_or_create_consumer(c, s, group, key, group_name, name, noack, props):
+    """streamLookupConsumer (refreshing seen-time) or streamCreateConsumer."""
+    from ..store.stream_groups import Consumer
+    now = _now_ms()
+    cons = group.consumers.get(name)
+    if cons is not None:
+        cons.seen_time = now
+        return cons
+    cons = group.consumers[name] = Consumer(name, now)
+    c.node.dirty += 1
+    node = c.node
+    if node.notify_flags:
+        node.notify(c.db, NOTIFY_STREAM, b"xgroup-createconsumer", key)
+    if noack:
+        props.append([b"XGROUP", b"CREATECONSUMER", key, group_name, name])
+    return cons
+
+
+def _xclaim_argv(key, group_name, group, eid, nack) -> list:
+    """streamPropagateXCLAIM."""
+    return [b"XCLAIM", key, group_name, nack.consumer.name, b"0", id_bytes(eid), b"TIME",
+            b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE", b"JUSTID",
+            b"LASTID", id_bytes(group.last_id)]
+
+
+def _group_read(c, s, start, count, group, consumer, noack, key, group_name, props) -> list:
+    """streamReplyWithRange with a group (new entries: '>'): advances the group, fills the PELs."""
+    from ..store.stream_groups import Nack, estimate_distance
+    out = []
+    propagate_last_id = False
+    now = _now_ms()
+    for eid, vals in s.range(start, MAX_ID):
+        if eid > group.last_id:
+            if group.entries_read != -1 and not _range_has_tombstones(s, eid, MAX_ID):
+                group.entries_read += 1
+            elif s.entries_added:
+                group.entries_read = estimate_distance(s, eid)
+            group.last_id = eid
+            if noack:
+                propagate_last_id = True
+        out.append((eid, vals))
+        if not noack:
+            nack = group.pel.get(eid)
+            if nack is None:
+                nack = Nack(consumer, now, 1)
+                group.pel[eid] = nack
+                consumer.pel[eid] = nack
+            else:
+                nack.consumer.pel.pop(eid, None)
+                nack.consumer = consumer
+                nack.delivery_time = now
+                nack.delivery_count = 1
+                consumer.pel[eid] = nack
+            props.append(_xclaim_argv(key, group_name, group, eid, nack))
+        if count and len(out) >= count:
+            break
+    if propagate_last_id:
+        props.append([b"XGROUP", b"SETID", key, group_name, id_bytes(group.last_id), b"ENTRIESREAD",
+                      b"%d" % group.entries_read])
+    return out
+
+
+def _history_read(s, start, count, consumer) -> list:
+    """streamReplyWithRangeFromConsumerPEL: the consumer's pending entries from ``start`` (an entry
+    deleted since: its id with a null array)."""
+    out = []
+    now = _now_ms()
+    for eid in consumer.pel.irange(minimum=start):
+        if count and len(out) >= count:
+            break
+        vals = s.get(eid)
+        if vals is None:
+            out.append([id_bytes(eid), NULL_ARRAY])
+        else:
+            nack = consumer.pel[eid]
+            nack.delivery_time = now
+            nack.delivery_count += 1
+            out.append([id_bytes(eid), list(vals)])
+    return out
+
+
+def _xread_generic(c, argv, xreadgroup: bool):
     timeout = -1
     count = 0
     streams_arg = 0
+    noack = False
+    group_name = consumer_name = None
     argc = len(argv)
     i = 1
     while i < argc:
@@ -521,34 +637,82 @@ def xread(c, argv):
             streams_count //= 2
             break
         elif o == b"group" and more >= 2:
-            raise CommandError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+            if not xreadgroup:
+                raise CommandError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD "
+                                   "instead.")
+            group_name = argv[i + 1]
+            consumer_name = argv[i + 2]
+            i += 2
         elif o == b"noack":
-            raise CommandError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+            if not xreadgroup:
+                raise CommandError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD "
+                                   "instead.")
+            noack = True
         else:
             raise _SYNTAX
         i += 1
     if streams_arg == 0:
         raise _SYNTAX
+    if xreadgroup and group_name is None:
+        raise CommandError("ERR Missing GROUP option for XREADGROUP")
     db = c.db
     keys = argv[streams_arg:streams_arg + streams_count]
     ids = []
+    groups = []
     for k, arg in zip(keys, argv[streams_arg + streams_count:]):
         s = _get_stream(db, k)
+        if group_name is not None:
+            g = s.groups.get(group_name) if s is not None else None
+            if g is None:
+                raise CommandError("NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP "
+                                   "option" % (k.decode("latin-1"), group_name.decode("latin-1")))
+            groups.append(g)
         if arg == b"$":
+            if xreadgroup:
+                raise CommandError("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read "
+                                   "the history of this consumer by specifying a proper ID, or use the > ID to "
+                                   "get new messages. The $ ID would just return an empty result set.")
             ids.append(s.last_id if s is not None else MIN_ID)
         elif arg == b">":
-            raise CommandError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
-                               "<group> <consumer> option.")
+            if not xreadgroup:
+                raise CommandError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
+                                   "<group> <consumer> option.")
+            ids.append(MAX_ID)
         else:
             ids.append(parse_id(arg, 0, strict=True))
     out = []
-    for k, gt in zip(keys, ids):
+    props: list = []
+    dirty0 = c.node.dirty
+    for n, (k, gt) in enumerate(zip(keys, ids)):
         s = _get_stream(db, k)
-        if s is None or not s.length:
+        if s is None:
             continue
-        if s.last_valid_id() > gt:
-            start, _ = incr_id(gt)
+        sync = history = False
+        if groups:
+            g = groups[n]
+            if gt != MAX_ID:
+                sync = history = True
+            elif s.length and s.last_valid_id() > g.last_id:
+                sync = True
+                gt = g.last_id
+        elif s.length and s.last_valid_id() > gt:
+            sync = True
+        if not sync:
+            continue
+        start, _ = incr_id(gt)
+        if groups:
+            g = groups[n]
+            cons = _lookup_or_create_consumer(c, s, g, k, group_name, consumer_name, noack, props)
+            if history:
+                out.append((k, _history_read(s, start, count, cons)))
+            else:
+                out.append((k, entries_reply(_group_read(c, s, start, count, g, cons, noack, k, group_name,
+                                                         props))))
+            c.node.dirty += 1
+        else:
             out.append((k, entries_reply(_range_items(s, start, MAX_ID, count))))
+    if c.node.dirty != dirty0:
+        c.propagate_as = props  # (XREADGROUP itself is never propagated)
     if out:
         return _stream_reply(c, out)
     if timeout != -1:
@@ -557,10 +721,22 @@ def xread(c, argv):
         waits = {}
         for k, gt in zip(keys, ids):
             waits.setdefault(k, gt)  # the first occurrence of a key counts (blockForKeys)
+        name = b"xreadgroup" if xreadgroup else b"xread"
         c.node.blocking.block(c, db, keys, timeout, _serve_xread,
-                              (waits, count or XREAD_BLOCKED_DEFAULT_COUNT), cmd=_COMMANDS.get(b"xread"))
+                              (waits, count or XREAD_BLOCKED_DEFAULT_COUNT, group_name, consumer_name, noack),
+                              cmd=_COMMANDS.get(name))
         return NO_REPLY
     return NULL_ARRAY
+
+
+@command("xread")
+def xread(c, argv):
+    return _xread_generic(c, argv, False)
+
+
+@command("xreadgroup")
+def xreadgroup(c, argv):
+    return _xread_generic(c, argv, True)
 
 
 # -- XINFO ----------------------------------------------------------------------------------------------
@@ -686,3 +862,450 @@ def xinfo_help(c, argv):
 
 command("xinfo|stream")(xinfo_stream)
 command("xinfo|help")(xinfo_help)
+
+
+# -- consumer groups ----------------------------------------------------------------------------------------
+
+XGROUP_HELP = [
+    "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+def _nogroup_for_key(group: bytes, key: bytes) -> CommandError:
+    return CommandError("NOGROUP No such consumer group '%s' for key name '%s'"
+                        % (group.decode("latin-1"), key.decode("latin-1")))
+
+
+def xgroup(c, argv):
+    """xgroupCommand (every XGROUP subcommand)."""
+    from ..store.stream_groups import Consumer, Group
+    argc = len(argv)
+    opt = argv[1].lower()
+    s = None
+    g = None
+    mkstream = False
+    entries_read = -1
+    db = c.db
+    key = argv[2] if argc >= 3 else None
+    if argc >= 4:
+        i = 5
+        create = opt == b"create"
+        setid = opt == b"setid"
+        while i < argc:
+            a = argv[i].lower()
+            if create and a == b"mkstream":
+                mkstream = True
+                i += 1
+            elif (create or setid) and a == b"entriesread" and i + 1 < argc:
+                entries_read = _long(argv[i + 1])
+                if entries_read < 0 and entries_read != -1:
+                    raise CommandError("ERR value for ENTRIESREAD must be positive or -1")
+                i += 2
+            else:
+                raise _subcommand_syntax(argv)
+        s = db.lookup(key)
+        if s is not None and type(s) is not StreamValue:
+            raise _WRONGTYPE
+        grp = argv[3]
+    if argc >= 4 and not mkstream:
+        if s is None:
+            raise CommandError("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
+                               "may want to use the MKSTREAM option to create an empty stream automatically.")
+        g = s.groups.get(grp)
+        if g is None and opt in (b"setid", b"createconsumer", b"delconsumer"):
+            raise _nogroup_for_key(grp, key)
+    node = c.node
+
+    def notify(event):
+        if node.notify_flags:
+            node.notify(db, NOTIFY_STREAM, event, key)
+
+    if argc == 2 and opt == b"help":
+        from ..protocol.reply import Status
+        return [Status(line) for line in XGROUP_HELP]
+    if opt == b"create" and 5 <= argc <= 8:
+        if argv[4] == b"$":
+            eid = s.last_id if s is not None else MIN_ID
+        else:
+            eid = parse_id(argv[4], 0, strict=True)
+        if s is None:
+            s = StreamValue()
+            db.add(key, s)
+        if grp in s.groups:
+            raise CommandError("BUSYGROUP Consumer Group name already exists")
+        s.groups[grp] = Group(eid, entries_read)
+        node.dirty += 1
+        notify(b"xgroup-create")
+        return OK
+    if opt == b"setid" and argc in (5, 7):
+        if argv[4] == b"$":
+            eid = s.last_id
+        else:
+            eid = parse_id(argv[4], 0)
+        g.last_id = eid
+        g.entries_read = entries_read
+        node.dirty += 1
+        notify(b"xgroup-setid")
+        return OK
+    if opt == b"destroy" and argc == 4:
+        if g is None:
+            return 0
+        del s.groups[grp]
+        node.dirty += 1
+        notify(b"xgroup-destroy")
+        node.blocking.signal(db, key)
+        return 1
+    if opt == b"createconsumer" and argc == 5:
+        name = argv[4]
+        if name in g.consumers:
+            return 0
+        g.consumers[name] = Consumer(name, _now_ms())
+        node.dirty += 1
+        notify(b"xgroup-createconsumer")
+        return 1
+    if opt == b"delconsumer" and argc == 5:
+        cons = g.consumers.get(argv[4])
+        if cons is None:
+            return 0
+        pending = len(cons.pel)
+        for eid in cons.pel:
+            g.pel.pop(eid, None)
+        del g.consumers[argv[4]]
+        node.dirty += 1
+        notify(b"xgroup-delconsumer")
+        return pending
+    raise _subcommand_syntax(argv)
+
+
+for _sub in ("create", "createconsumer", "delconsumer", "destroy", "help", "setid"):
+    command("xgroup|" + _sub)(xgroup)
+
+
+def _group_or_nogroup(c, key, grp, write=False):
+    s = c.db.lookup_read(key)
+    if s is not None and type(s) is not StreamValue:
+        raise _WRONGTYPE
+    g = s.groups.get(grp) if s is not None else None
+    return s, g
+
+
+@command("xack")
+def xack(c, argv):
+    s, g = _group_or_nogroup(c, argv[1], argv[2])
+    if s is None or g is None:
+        return 0
+    ids = [parse_id(a, 0, strict=True) for a in argv[3:]]
+    acked = 0
+    for eid in ids:
+        nack = g.pel.pop(eid, None)
+        if nack is not None:
+            nack.consumer.pel.pop(eid, None)
+            acked += 1
+            c.node.dirty += 1
+    return acked
+
+
+@command("xpending")
+def xpending(c, argv):
+    argc = len(argv)
+    justinfo = argc == 3
+    key, grp = argv[1], argv[2]
+    consumer_name = None
+    count = 0
+    minidle = 0
+    if argc != 3 and (argc < 6 or argc > 9):
+        raise _SYNTAX
+    if argc >= 6:
+        si = 3
+        if argv[3].lower() == b"idle":
+            minidle = _long(argv[4])
+            if argc < 8:
+                raise _SYNTAX
+            si += 2
+        count = _long(argv[si + 2])
+        if count < 0:
+            count = 0
+        start, ex = _interval_id(argv[si], 0)
+        if ex:
+            start, ok = incr_id(start)
+            if not ok:
+                raise CommandError("ERR invalid start ID for the interval")
+        end, ex = _interval_id(argv[si + 1], U64)
+        if ex:
+            end, ok = decr_id(end)
+            if not ok:
+                raise CommandError("ERR invalid end ID for the interval")
+        if si + 3 < argc:
+            consumer_name = argv[si + 3]
+    s, g = _group_or_nogroup(c, key, grp)
+    if s is None or g is None:
+        raise CommandError("NOGROUP No such key '%s' or consumer group '%s'"
+                           % (key.decode("latin-1"), grp.decode("latin-1")))
+    if justinfo:
+        if not g.pel:
+            return [0, None, None, NULL_ARRAY]
+        first = g.pel.keys()[0]
+        last = g.pel.keys()[-1]
+        per = [[name, b"%d" % len(cons.pel)] for name, cons in g.consumers.items() if cons.pel]
+        return [len(g.pel), id_bytes(first), id_bytes(last), per]
+    pel = g.pel
+    if consumer_name is not None:
+        cons = g.consumers.get(consumer_name)
+        if cons is None:
+            return EMPTY_ARRAY
+        pel = cons.pel
+    now = _now_ms()
+    out = []
+    if count:
+        for eid in pel.irange(minimum=start):
+            if eid > end or not count:
+                break
+            nack = pel[eid]
+            if minidle and now - nack.delivery_time < minidle:
+                continue
+            count -= 1
+            out.append([id_bytes(eid), nack.consumer.name, max(0, now - nack.delivery_time), nack.delivery_count])
+    return out
+
+
+def _claim_target(c, group, name, key):
+    cons = group.consumers.get(name)
+    if cons is not None:
+        cons.seen_time = _now_ms()
+        return cons
+    from ..store.stream_groups import Consumer
+    cons = group.consumers[name] = Consumer(name, _now_ms())
+    c.node.dirty += 1
+    node = c.node
+    if node.notify_flags:
+        node.notify(c.db, NOTIFY_STREAM, b"xgroup-createconsumer", key)
+    return cons
+
+
+@command("xclaim")
+def xclaim(c, argv):
+    from ..store.stream_groups import Nack
+    key, grp = argv[1], argv[2]
+    s, g = _group_or_nogroup(c, key, grp)
+    if s is None or g is None:
+        raise CommandError("NOGROUP No such key '%s' or consumer group '%s'"
+                           % (key.decode("latin-1"), grp.decode("latin-1")))
+    minidle = _long(argv[4], "ERR Invalid min-idle-time argument for XCLAIM")
+    if minidle < 0:
+        minidle = 0
+    argc = len(argv)
+    ids = []
+    j = 5
+    while j < argc:
+        try:
+            ids.append(parse_id(argv[j], 0, strict=True))
+        except CommandError:
+            break
+        j += 1
+    now = _now_ms()
+    retrycount = -1
+    deliverytime = -1
+    force = justid = False
+    last_id = MIN_ID
+    while j < argc:
+        more = argc - 1 - j
+        o = argv[j].lower()
+        if o == b"force":
+            force = True
+        elif o == b"justid":
+            justid = True
+        elif o == b"idle" and more:
+            j += 1
+            deliverytime = now - _long(argv[j], "ERR Invalid IDLE option argument for XCLAIM")
+        elif o == b"time" and more:
+            j += 1
+            deliverytime = _long(argv[j], "ERR Invalid TIME option argument for XCLAIM")
+        elif o == b"retrycount" and more:
+            j += 1
+            retrycount = _long(argv[j], "ERR Invalid RETRYCOUNT option argument for XCLAIM")
+        elif o == b"lastid" and more:
+            j += 1
+            last_id = parse_id(argv[j], 0, strict=True)
+        else:
+            raise CommandError("ERR Unrecognized XCLAIM option '%s'" % errors._text(argv[j]))
+        j += 1
+    dirty0 = c.node.dirty
+    propagate_last_id = False
+    if last_id > g.last_id:
+        g.last_id = last_id
+        propagate_last_id = True
+    if deliverytime != -1:
+        if deliverytime < 0 or deliverytime > now:
+            deliverytime = now
+    else:
+        deliverytime = now
+    cons = None
+    out = []
+    props = []
+    for n, eid in enumerate(ids):
+        nack = g.pel.get(eid)
+        vals = s.get(eid)
+        if vals is None:
+            if nack is not None:
+                a = _xclaim_argv(key, grp, g, eid, nack)
+                a[5] = argv[5 + n]
+                props.append(a)
+                propagate_last_id = False
+                c.node.dirty += 1
+                del g.pel[eid]
+                nack.consumer.pel.pop(eid, None)
+            continue
+        if force and nack is None:
+            nack = g.pel[eid] = Nack(None, now, 1)
+        if nack is not None:
+            if nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
+                continue
+            if cons is None:
+                cons = _claim_target(c, g, argv[3], key)
+            if nack.consumer is not cons and nack.consumer is not None:
+                nack.consumer.pel.pop(eid, None)
+            nack.delivery_time = deliverytime
+            if retrycount >= 0:
+                nack.delivery_count = retrycount
+            elif not justid:
+                nack.delivery_count += 1
+            if nack.consumer is not cons:
+                cons.pel[eid] = nack
+                nack.consumer = cons
+            out.append(id_bytes(eid) if justid else [id_bytes(eid), list(vals)])
+            a = _xclaim_argv(key, grp, g, eid, nack)
+            a[5] = argv[5 + n]
+            props.append(a)
+            propagate_last_id = False
+            c.node.dirty += 1
+    if propagate_last_id:
+        props.append([b"XGROUP", b"SETID", key, grp, id_bytes(g.last_id), b"ENTRIESREAD", b"%d" % g.entries_read])
+        c.node.dirty += 1
+    if c.node.dirty != dirty0:
+        c.propagate_as = props
+    return out
+
+
+@command("xautoclaim")
+def xautoclaim(c, argv):
+    key, grp = argv[1], argv[2]
+    minidle = _long(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM")
+    if minidle < 0:
+        minidle = 0
+    start, ex = _interval_id(argv[5], 0)
+    if ex:
+        start, ok = incr_id(start)
+        if not ok:
+            raise CommandError("ERR invalid start ID for the interval")
+    count = 100
+    justid = False
+    argc = len(argv)
+    j = 6
+    max_count = ((1 << 63) - 1) // 16
+    while j < argc:
+        more = argc - 1 - j
+        o = argv[j].lower()
+        if o == b"count" and more:
+            v = strict_int(argv[j + 1])
+            if v is None or v < 1 or v > max_count:
+                raise CommandError("ERR COUNT must be > 0")
+            count = v
+            j += 1
+        elif o == b"justid":
+            justid = True
+        else:
+            raise _SYNTAX
+        j += 1
+    s, g = _group_or_nogroup(c, key, grp)
+    if s is None or g is None:
+        raise CommandError("NOGROUP No such key '%s' or consumer group '%s'"
+                           % (key.decode("latin-1"), grp.decode("latin-1")))
+    attempts = count * 10
+    now = _now_ms()
+    cons = None
+    out = []
+    deleted = []
+    props = []
+    dirty0 = c.node.dirty
+    pel = g.pel
+    keys = list(pel.irange(minimum=start))
+    i = 0
+    while attempts and count and i < len(keys):
+        attempts -= 1
+        eid = keys[i]
+        i += 1
+        nack = pel[eid]
+        vals = s.get(eid)
+        if vals is None:
+            props.append(_xclaim_argv(key, grp, g, eid, nack))
+            c.node.dirty += 1
+            del pel[eid]
+            nack.consumer.pel.pop(eid, None)
+            deleted.append(id_bytes(eid))
+            count -= 1
+            continue
+        if minidle and now - nack.delivery_time < minidle:
+            continue
+        if cons is None:
+            cons = _claim_target(c, g, argv[3], key)
+        if nack.consumer is not cons:
+            nack.consumer.pel.pop(eid, None)
+        nack.delivery_time = now
+        if not justid:
+            nack.delivery_count += 1
+        if nack.consumer is not cons:
+            cons.pel[eid] = nack
+            nack.consumer = cons
+        out.append(id_bytes(eid) if justid else [id_bytes(eid), list(vals)])
+        count -= 1
+        props.append(_xclaim_argv(key, grp, g, eid, nack))
+        c.node.dirty += 1
+    nxt = MIN_ID
+    for eid in keys[i:]:
+        if eid in pel:
+            nxt = eid
+            break
+    if c.node.dirty != dirty0:
+        c.propagate_as = props
+    return [id_bytes(nxt), out, deleted]
+
+
+def xinfo_groups(c, argv):
+    s = _xinfo_key(c, argv[2])
+    out = []
+    for name, g in sorted(s.groups.items()):
+        out.append(Map([(b"name", name), (b"consumers", len(g.consumers)), (b"pending", len(g.pel)),
+                        (b"last-delivered-id", id_bytes(g.last_id)),
+                        (b"entries-read", g.entries_read if g.entries_read != -1 else None),
+                        (b"lag", _group_lag(s, g))]))
+    return out
+
+
+def xinfo_consumers(c, argv):
+    s = _xinfo_key(c, argv[2])
+    g = s.groups.get(argv[3])
+    if g is None:
+        raise _nogroup_for_key(argv[3], argv[2])
+    now = _now_ms()
+    return [Map([(b"name", name), (b"pending", len(cons.pel)), (b"idle", max(0, now - cons.seen_time))])
+            for name, cons in g.consumers.items()]
+
+
+command("xinfo|consumers")(xinfo_consumers)
+command("xinfo|groups")(xinfo_groups)

@@ -180,6 +180,21 @@ class Blocking:
             self._ready_set.add(wk)
             self.ready.append((db, key))
 
+    def stream_gone(self, db, key, old_data=None, new_data=None) -> None:
+        """A stream was deleted or overwritten (``key``), or the streams of ``old_data`` waited for in
+        ``db`` are no stream in ``new_data`` (FLUSHDB, SWAPDB: scanDatabaseForDeletedStreams): signal
+        them, so that blocked XREADGROUP clients are released."""
+        if not self.waiting:
+            return
+        if key is not None:
+            self.signal(db, key)
+            return
+        from ..store.stream import StreamValue
+        for db_id, k in list(self.waiting):
+            if db_id == db.id and type(old_data.get(k)) is StreamValue \
+                    and type(new_data.get(k)) is not StreamValue:
+                self.signal(db, k)
+
     def signal_db(self, db) -> None:
         """scanDatabaseForReadyKeys (SWAPDB): every waited-for key of ``db`` that now exists is ready
         (dictFind: an expired key counts; it is expired, and its DEL propagated, when served)."""
@@ -208,11 +223,12 @@ class Blocking:
                     if not fifo:
                         continue
                     for client in list(fifo):
-                        if db.peek(key) is None:
-                            break  # emptied (and deleted) by the clients served before
                         state = client.blocked
                         if type(state) is not BlockedState or client not in fifo:
                             continue
+                        if db.peek(key) is None and not getattr(state.serve, "serves_deleted_keys", False):
+                            continue  # emptied (and deleted) by the clients served before
+                            # (a serve marked serves_deleted_keys answers a deleted key: XREADGROUP)
                         try:
                             reply = state.serve(client, state, key)
                         except Exception as e:  # a bug must not break the command that woke the client

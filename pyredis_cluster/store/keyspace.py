@@ -37,6 +37,7 @@ import time
 from sortedcontainers import SortedKeyList
 
 from ..cluster.slots import key_hash_slot
+from .stream import StreamValue
 
 ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20  # keys sampled per round
 ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10  # % of expired keys in a sample that stops the cycle
@@ -63,7 +64,7 @@ class Database:
     __slots__ = (
         "replica_mode", "master_executing", "on_expired", "on_event", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
-        "_expire_cursor", "lfu_log_factor", "lfu_decay_time",
+        "_expire_cursor", "lfu_log_factor", "lfu_decay_time", "on_stream_gone",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -92,6 +93,10 @@ class Database:
         self._scan_used = 0  # now_ms() of the last use of _scan
         self.lfu_log_factor = 10  # lfu-log-factor, lfu-decay-time (see set_lfu)
         self.lfu_decay_time = 1
+        # callback(db, key, old_data=None, new_data=None): a stream was deleted or overwritten (key), or
+        # streams of old_data are not in new_data (key None: FLUSHDB, SWAPDB); Redis signals such keys
+        # so that blocked XREADGROUP clients are released
+        self.on_stream_gone = None
 
     def __len__(self):
         return len(self.data)
@@ -173,8 +178,11 @@ class Database:
                 self._scan_log.append(key)
             if self.on_event is not None:
                 self.on_event(self, b"new", key)
-        elif not keep_ttl and key in self.expires:
-            self._remove_expire(key)
+        else:
+            if not keep_ttl and key in self.expires:
+                self._remove_expire(key)
+            if self.on_stream_gone is not None and type(data[key]) is StreamValue:
+                self.on_stream_gone(self, key)
         data[key] = value
         self.atime[key] = self.lru_clock
         if self.on_modified is not None:
@@ -206,8 +214,11 @@ class Database:
 
     def delete(self, key: bytes) -> bool:
         """dbDelete: remove the key and its TTL.  True if it existed."""
-        if self.data.pop(key, None) is None:
+        v = self.data.pop(key, None)
+        if v is None:
             return False
+        if self.on_stream_gone is not None and type(v) is StreamValue:
+            self.on_stream_gone(self, key)
         self.atime.pop(key, None)
         if key in self.expires:
             self._remove_expire(key)
@@ -249,6 +260,8 @@ class Database:
 
     def clear(self) -> int:
         n = len(self.data)
+        if self.on_stream_gone is not None:
+            self.on_stream_gone(self, None, self.data, {})
         keys = list(self.data) if self.on_modified is not None else ()
         self.data = {}
         self.expires = {}
@@ -346,6 +359,9 @@ class Database:
     def swap_with(self, other: "Database") -> None:
         """dbSwapDatabases: exchange contents (keys, expires, access times) with ``other``; ids, stats
         and the per-slot index (cluster mode has a single database) stay."""
+        if self.on_stream_gone is not None:  # scanDatabaseForDeletedStreams
+            self.on_stream_gone(self, None, self.data, other.data)
+            self.on_stream_gone(other, None, other.data, self.data)
         for name in ("data", "expires", "_volatile", "_volatile_pos", "avg_ttl", "atime", "_scan",
                      "_scan_log", "_scan_used", "_expire_cursor"):
             a = getattr(self, name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sortedcontainers import SortedDict
+
 
 class Nack:
     """A pending entry: its owner, last delivery time (ms) and delivery count."""
@@ -20,7 +22,7 @@ class Consumer:
     def __init__(self, name: bytes, seen_time: int):
         self.name = name
         self.seen_time = seen_time
-        self.pel: dict = {}  # id -> Nack (shared with the group's PEL)
+        self.pel = SortedDict()  # id -> Nack (shared with the group's PEL)
 
 
 class Group:
@@ -29,8 +31,8 @@ class Group:
     def __init__(self, last_id, entries_read: int):
         self.last_id = last_id
         self.entries_read = entries_read  # -1: SCG_INVALID_ENTRIES_READ
-        self.pel: dict = {}  # id -> Nack
-        self.consumers: dict = {}  # name -> Consumer
+        self.pel = SortedDict()  # id -> Nack
+        self.consumers = SortedDict()  # name -> Consumer (rax order: bytewise)
 
     def dup(self):
         g = Group(self.last_id, self.entries_read)

@@ -387,3 +387,209 @@ def test_propagation_like_redis(debug_servers):
         ("MULTI",), ("XADD", "m", "1-*", "a", "b"), ("XADD", "m", "1-*", "a", "c"), ("EXEC",),
     ]
     same_stream(debug_servers, steps)
+
+
+# -- consumer groups (stage 2) ----------------------------------------------------------------------------
+
+def test_xgroup_errors_and_info(diff):
+    d = diff
+    d.run(
+        ("XGROUP", "CREATE", "s", "g", "$"),
+        ("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+        ("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+        ("XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "-2"),
+        ("XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "x"),
+        ("XGROUP", "CREATE", "s", "g2", "0", "FOO"),
+        ("XGROUP", "CREATE", "s", "g2", "bad"),
+        ("XGROUP", "CREATE", "s", "g2", "0-1", "ENTRIESREAD", "3"),
+        ("XGROUP", "SETID", "s", "nog", "0"),
+        ("XGROUP", "SETID", "s", "g", "5-5", "ENTRIESREAD", "1"),
+        ("XGROUP", "SETID", "s", "g", "$"),
+        ("XGROUP", "SETID", "s", "g", "-"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "alice"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "alice"),
+        ("XGROUP", "CREATECONSUMER", "s", "nog", "alice"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "bob"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "alice"),
+        ("XGROUP", "DESTROY", "s", "nog"),
+        ("XGROUP", "DESTROY", "s", "g2"),
+        ("XGROUP", "DESTROY", "nokey", "g2"),
+        ("XGROUP", "HELP"),
+        ("XGROUP", "HELP", "x"),
+        ("XGROUP", "FOO", "s", "g"),
+        ("XINFO", "GROUPS", "s"),
+        ("XINFO", "GROUPS", "nokey"),
+        ("XINFO", "CONSUMERS", "s", "nog"),
+        ("XINFO", "CONSUMERS", "s", "g"),
+        ("SET", "str", "1"),
+        ("XGROUP", "CREATE", "str", "g", "$"),
+        ("XINFO", "GROUPS", "str"),
+    )
+
+
+def test_xreadgroup_xack_xpending_xclaim(diff):
+    d = diff
+    _fill(d, "s", 6)
+    d.run(
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", "1-1"),
+        ("XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XINFO", "GROUPS", "s"),
+        ("XPENDING", "s", "g"),
+        ("XPENDING", "s", "nog"),
+        ("XPENDING", "nokey", "g"),
+        ("XPENDING", "s", "g", "-", "+"),
+        ("XPENDING", "s", "g", "-", "+", "x"),
+        ("XPENDING", "s", "g", "IDLE", "x", "-", "+", "10"),
+        ("XPENDING", "s", "g", "IDLE", "10", "-", "+"),
+        ("XPENDING", "s", "g", "(9", "+", "10"),
+        ("XPENDING", "s", "g", "-", "+", "10", "nobody"),
+        ("XPENDING", "s", "g", "IDLE", "1000000", "-", "+", "10"),
+        ("XACK", "s", "g", "1-1", "1-1", "99-1"),
+        ("XACK", "s", "g", "x"),
+        ("XACK", "s", "nog", "1-1"),
+        ("XACK", "nokey", "g", "1-1"),
+        ("XPENDING", "s", "g"),
+        ("XDEL", "s", "2-1"),
+        ("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "4-1", "JUSTID"),
+        ("XCLAIM", "s", "g", "carol", "0", "2-1"),
+        ("XCLAIM", "s", "g", "carol", "x", "3-1"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "FOO"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "IDLE", "x"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "TIME", "x"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "RETRYCOUNT", "x"),
+        ("XCLAIM", "s", "g", "carol", "0", "3-1", "LASTID", "x"),
+        ("XCLAIM", "s", "nog", "carol", "0", "3-1"),
+        ("XCLAIM", "s", "g", "dave", "100000", "3-1", "JUSTID"),
+        ("XCLAIM", "s", "g", "dave", "0", "6-1", "FORCE", "RETRYCOUNT", "7", "JUSTID"),
+        ("XCLAIM", "s", "g", "dave", "0", "99-1", "FORCE"),
+        ("XPENDING", "s", "g"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "2"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "10", "JUSTID"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "0"),
+        ("XAUTOCLAIM", "s", "g", "erin", "x", "0"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "x"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "0", "FOO"),
+        ("XAUTOCLAIM", "s", "nog", "erin", "0", "0"),
+        ("XPENDING", "s", "g"),
+        ("XINFO", "GROUPS", "s"),
+        ("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "$"),
+        ("XREADGROUP", "GROUP", "nog", "alice", "STREAMS", "s", ">"),
+        ("XREADGROUP", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "10", "STREAMS", "s", ">"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "erin"),
+        ("XPENDING", "s", "g"),
+    )
+    d.both("HELLO", "3")
+    d.run(("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"), ("XINFO", "GROUPS", "s"))
+
+
+def test_group_lag_and_entries_read(diff):
+    d = diff
+    _fill(d, "s", 5)
+    d.run(
+        ("XGROUP", "CREATE", "s", "g1", "0"), ("XGROUP", "CREATE", "s", "g2", "$"),
+        ("XGROUP", "CREATE", "s", "g3", "3-1"), ("XINFO", "GROUPS", "s"),
+        ("XREADGROUP", "GROUP", "g1", "c", "COUNT", "2", "STREAMS", "s", ">"), ("XINFO", "GROUPS", "s"),
+        ("XDEL", "s", "4-1"), ("XINFO", "GROUPS", "s"),
+        ("XREADGROUP", "GROUP", "g1", "c", "STREAMS", "s", ">"), ("XINFO", "GROUPS", "s"),
+        ("XADD", "s", "9-1", "a", "b"), ("XINFO", "GROUPS", "s"), ("XTRIM", "s", "MAXLEN", "1"),
+        ("XINFO", "GROUPS", "s"), ("XINFO", "STREAM", "s"),
+    )
+
+
+@pytest.mark.parametrize("server", ["ours", "theirs"])
+def test_xreadgroup_block(request, server):
+    srv = request.getfixturevalue(server)
+    r = redis.Redis(port=srv.port)
+    r.flushall()
+    r.xgroup_create("gs", "g", id="$", mkstream=True)
+    c1, c2 = redis.Redis(port=srv.port), redis.Redis(port=srv.port)
+    t1, o1 = _in_thread(lambda: c1.xreadgroup("g", "alice", {"gs": ">"}, block=3000))
+    t2, o2 = _in_thread(lambda: c2.xreadgroup("g", "bob", {"gs": ">"}, block=3000))
+    _blocked_clients(r, 2)
+    r.xadd("gs", {"f": "1"}, id="1-1")
+    t1.join(5)
+    time.sleep(0.05)
+    assert o1.get("r") == [[b"gs", [(b"1-1", {b"f": b"1"})]]], o1
+    assert int(r.info("clients")["blocked_clients"]) == 1  # bob waits for more
+    r.xadd("gs", {"f": "2"}, id="2-1")
+    t2.join(5)
+    assert o2.get("r") == [[b"gs", [(b"2-1", {b"f": b"2"})]]], o2
+    assert r.xpending("gs", "g")["consumers"] == [{"name": b"alice", "pending": 1}, {"name": b"bob", "pending": 1}]
+    # XGROUP DESTROY and DEL release the waiters with an error
+    t3, o3 = _in_thread(lambda: c1.xreadgroup("g", "alice", {"gs": ">"}, block=3000))
+    _blocked_clients(r, 1)
+    r.xgroup_destroy("gs", "g")
+    t3.join(5)
+    assert "NOGROUP the consumer group this client was blocked on no longer exists" in str(o3.get("e")), o3
+    r.xgroup_create("gs", "g", id="$")
+    t4, o4 = _in_thread(lambda: c1.xreadgroup("g", "alice", {"gs": ">"}, block=3000))
+    _blocked_clients(r, 1)
+    r.delete("gs")
+    t4.join(5)
+    assert "UNBLOCKED the stream key no longer exists" in str(o4.get("e")), o4
+    for c in (r, c1, c2):
+        c.close()
+
+
+def test_dump_restore_with_groups(diff):
+    d = diff
+    _fill(d, "k", 5)
+    d.run(("XGROUP", "CREATE", "k", "g", "0"), ("XGROUP", "CREATE", "k", "h", "$", "ENTRIESREAD", "5"),
+          ("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "k", ">"),
+          ("XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "k", ">"),
+          ("XGROUP", "CREATECONSUMER", "k", "h", "idle"))
+
+    def bulk(r):
+        head, rest = r.split(b"\r\n", 1)
+        return rest[:int(head[1:])]
+    mine, real = bulk(d.a.call("DUMP", "k")), bulk(d.b.call("DUMP", "k"))
+    assert len(mine) == len(real)  # the same layout (only the times differ)
+    assert d.a.call("RESTORE", "k2", "0", real) == b"+OK\r\n"
+    assert d.b.call("RESTORE", "k2", "0", mine) == b"+OK\r\n"
+    for k in ("k", "k2"):
+        d.same("XRANGE", k, "-", "+")
+        d.same("XPENDING", k, "g")
+        d.same("XINFO", "GROUPS", k)
+        d.same("XPENDING", k, "g", "-", "+", "10", "bob") if False else None
+        d.same("XREADGROUP", "GROUP", "g", "alice", "STREAMS", k, "0")
+        d.same("XCLAIM", k, "g", "carol", "0", "1-1", "2-1", "3-1", "JUSTID")
+        d.same("XPENDING", k, "g")
+    d.same("COPY", "k", "k3")
+    d.same("XPENDING", "k3", "g")
+
+
+def test_group_propagation_like_redis(debug_servers):
+    from diff.test_propagation import stream
+    steps = [("XADD", "s", "%d-1" % i, "f", "v") for i in range(1, 6)] + [
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "0"),
+        ("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "carl", "STREAMS", "s", "0"),
+        ("XACK", "s", "g", "1-1"),
+        ("XCLAIM", "s", "g", "dave", "0", "2-1", "JUSTID"),
+        ("XCLAIM", "s", "g", "dave", "0", "99-1", "LASTID", "4-1"),
+        ("XDEL", "s", "2-1"),
+        ("XAUTOCLAIM", "s", "g", "erin", "0", "0"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "fred"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "fred"),
+        ("XGROUP", "SETID", "s", "g", "0"),
+        ("XGROUP", "DESTROY", "s", "g2"),
+    ]
+
+    def masked(port):
+        replies, cmds = stream(port, steps)
+        for a in cmds:
+            if a[0] == b"XCLAIM" and len(a) > 7 and a[6] == b"TIME":
+                a[7] = b"<time>"
+        return replies, cmds
+    mine, real = masked(debug_servers[0].port), masked(debug_servers[1].port)
+    assert mine[1] == real[1]
+    assert mine[0] == real[0]
