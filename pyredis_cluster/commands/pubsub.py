@@ -142,6 +142,8 @@ def publish(c, argv):
     node = c.node
     n = node.pubsub.publish(argv[1], argv[2])
     _propagate(node, argv[1], argv[2], False)
+    if not node.cluster_enabled:
+        node.propagate_to_replicas(c, argv)
     return n
 
 
@@ -150,6 +152,8 @@ def spublish(c, argv):
     node = c.node
     n = node.pubsub.publish(argv[1], argv[2], True)
     _propagate(node, argv[1], argv[2], True)
+    if not node.cluster_enabled:
+        node.propagate_to_replicas(c, argv)
     return n
 
 

@@ -143,7 +143,6 @@ class Node:
         self.replication_info = self.repl.info  # INFO replication
         for db in self.dbs:
             db.on_expired = self._key_expired
-            db.on_stream_gone = self.blocking.stream_gone  # blocked XREADGROUP clients are released
         self.servers: list = []
         self.cron_loops = 0
         self.shutdown_event: asyncio.Event | None = None
@@ -297,11 +296,18 @@ class Node:
         aof = self.aof_feed
         master = self.repl.master
         active = not from_master and master.active()
-        for db_id, a in ops:
+        for op in ops:
+            db_id, a = op[0], op[1]
             if active:
                 master.propagate(db_id, a)
-            if aof is not None:
+            if aof is not None and len(op) == 2:  # (a third element: replicas only, PROPAGATE_REPL)
                 aof(db_id, a)
+
+    def propagate_to_replicas(self, client, argv) -> None:
+        """forceCommandPropagation(c, PROPAGATE_REPL): the command goes to the replicas only, not the
+        AOF (PUBLISH, SPUBLISH), at the end of the command like the rest of what it propagates."""
+        if self.repl.master.active() and not client.is_master:
+            self.pending_props.append((client.db.id, argv, True))
 
     def flush_pending_props(self) -> None:
         """Propagate DELs of keys expired outside any command (each on its own, no MULTI)."""

@@ -166,3 +166,12 @@ def test_woken_client_on_expired_key_after_the_waking_command(pair):
         ("send", "b", "BRPOP", "k", "0"), ("sleep", 0.05),
         ("MULTI",), ("RPUSH", "k", "hello"), ("PEXPIRE", "k", "10"), ("DEBUG", "SLEEP", "0.02"), ("EXEC",),
     ])
+
+
+def test_publish_goes_to_replicas(pair):
+    """PUBLISH and SPUBLISH are propagated to replicas outside cluster mode (forceCommandPropagation),
+    inside MULTI/EXEC too."""
+    same_stream(pair, [
+        ("PUBLISH", "ch", "m1"), ("MULTI",), ("PUBLISH", "ch", "m2"), ("EXEC",),
+        ("MULTI",), ("PUBLISH", "ch", "m3"), ("SET", "a", "1"), ("EXEC",), ("SPUBLISH", "sh", "m4"),
+    ])
