@@ -23,7 +23,7 @@ from ..config import REDIS_VERSION, memtoull
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, Verbatim
 from ..store import types
-from ..store.types import HashValue, ListValue, SetValue, ZSetValue, string_encoding
+from ..store.types import HashValue, ListValue, SetValue, StreamValue, ZSetValue, string_encoding
 from .server import _check_client_name
 from .table import COMMANDS, command
 
@@ -1457,6 +1457,9 @@ def _serialized_length(value, config=None) -> int:
         if enc == b"listpack":
             return blob(_lp_size([x for kv in value.scores.items() for x in kv]))
         return _rdb_len_size(len(value.scores)) + sum(_rdb_string_len(m) + 8 for m in value.scores)
+    if t is StreamValue:
+        from ..store.rdb import dump_value
+        return len(dump_value(value, config, bool(config["rdbcompression"]) if config is not None else True)) - 1
     return 0
 
 
@@ -1645,6 +1648,11 @@ def object_digest(digest: bytearray, db, key: bytes, value) -> None:
             _mix_digest(ele, _as_bytes(f))
             _mix_digest(ele, _as_bytes(v))
             _xor_digest(digest, bytes(ele))
+    elif t is StreamValue:
+        for eid, vals in value.range():
+            _mix_digest(digest, b"%d.%d" % eid)
+            for x in vals:
+                _mix_digest(digest, bytes(x))
     if key in db.expires:
         _xor_digest(digest, b"!!expire!!")
 

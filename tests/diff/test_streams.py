@@ -593,3 +593,87 @@ def test_group_propagation_like_redis(debug_servers):
     mine, real = masked(debug_servers[0].port), masked(debug_servers[1].port)
     assert mine[1] == real[1]
     assert mine[0] == real[0]
+
+
+def test_debug_digest_and_object(ddiff):
+    d = ddiff
+    _fill(d, "s", 3)
+    d.same("XADD", "s", "9-1", "other", "x" * 60)
+    d.same("XGROUP", "CREATE", "s", "g", "0")
+    d.same("DEBUG", "DIGEST-VALUE", "s")
+    d.same("DEBUG", "DIGEST")
+    a, b = d.both("DEBUG", "OBJECT", "s")
+    assert re.search(rb"serializedlength:\d+", a).group() == re.search(rb"serializedlength:\d+", b).group()
+
+
+@pytest.mark.parametrize("replica_kind", ["ours", "redis"])
+def test_replica_groups(replica_kind):
+    master = start_server("ours", args=["--repl-diskless-sync-delay", "0"])
+    replica = None
+    try:
+        m = redis.Redis(port=master.port)
+        for i in range(1, 6):
+            m.xadd("s", {"f": "v%d" % i}, id="%d-1" % i)
+        m.xgroup_create("s", "g", id="0")
+        m.xreadgroup("g", "alice", {"s": ">"}, count=2)
+        replica = start_server(replica_kind)
+        r = redis.Redis(port=replica.port)
+        r.replicaof("127.0.0.1", master.port)
+        _wait(lambda: r.info("replication").get("master_link_status") == "up")
+        _wait(lambda: r.exists("s"))
+        assert r.xpending("s", "g") == m.xpending("s", "g")
+        m.xreadgroup("g", "bob", {"s": ">"}, count=1)
+        m.xreadgroup("g", "carl", {"s": ">"}, count=1, noack=True)
+        m.xack("s", "g", "1-1")
+        m.xclaim("s", "g", "dave", 0, ["2-1"])
+        m.xgroup_create("s", "g2", id="$")
+        _wait(lambda: len(r.xinfo_groups("s")) == 2)
+        assert r.xpending("s", "g") == m.xpending("s", "g")
+        assert r.xinfo_groups("s") == m.xinfo_groups("s")
+        assert [c["name"] for c in r.xinfo_consumers("s", "g")] == [c["name"] for c in m.xinfo_consumers("s", "g")]
+    finally:
+        for s in (replica, master):
+            if s is not None:
+                s.stop()
+                shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+def test_aof_rewrite_and_rdb_restart():
+    """BGREWRITEAOF without RDB preamble writes XADD/XSETID/XGROUP/XCLAIM (rewriteStreamObject); a
+    restart from that AOF, and from a dump.rdb, gives the same streams back."""
+    import tempfile
+    for args in (["--appendonly", "yes", "--aof-use-rdb-preamble", "no"], ["--save", "900 1"]):
+        wd = tempfile.mkdtemp(prefix="pyredis-test-")
+        srv = start_server("ours", args=args, workdir=wd)
+        try:
+            m = redis.Redis(port=srv.port)
+            for i in range(1, 6):
+                m.xadd("s", {"f": "v%d" % i}, id="%d-1" % i)
+            m.xdel("s", "2-1")
+            m.xadd("e", {"a": "b"}, id="3-3")
+            m.xdel("e", "3-3")
+            m.xgroup_create("s", "g", id="0")
+            m.xreadgroup("g", "alice", {"s": ">"}, count=2)
+            m.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "idle")
+            before = (m.xrange("s"), m.xinfo_stream("s"), m.xinfo_groups("s"), m.xpending("s", "g"),
+                      m.xinfo_stream("e"))
+            if "--appendonly" in args:
+                m.bgrewriteaof()
+                _wait(lambda: m.info("persistence")["aof_rewrite_in_progress"] == 0
+                      and m.info("persistence")["aof_rewrite_scheduled"] == 0)
+                time.sleep(0.2)
+            else:
+                m.save()
+            m.close()
+            port = srv.port
+            srv.stop()
+            srv = start_server("ours", port=port, args=args, workdir=wd)
+            m = redis.Redis(port=srv.port)
+            _wait(lambda: m.exists("s"))
+            after = (m.xrange("s"), m.xinfo_stream("s"), m.xinfo_groups("s"), m.xpending("s", "g"),
+                     m.xinfo_stream("e"))
+            assert after == before, args
+            m.close()
+        finally:
+            srv.stop()
+            shutil.rmtree(wd, ignore_errors=True)
