@@ -49,6 +49,7 @@ from .table import command, lookup as table_lookup
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 NOTBUSY = "NOTBUSY No scripts in execution right now."
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 UNKILLABLE_WRITES = ("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
@@ -244,6 +245,8 @@ class Scripting:
                     raise CommandError("READONLY Can not run script with write flag on readonly replica")
                 if ro:
                     raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+            if not flags & NO_WRITES and not _enough_good_replicas(node):
+                raise CommandError(NOREPLICAS)
             if oom and not flags & (ALLOW_OOM | NO_WRITES):
                 raise CommandError("OOM allow-oom flag is not set on the script, can not run it when used memory > "
                                    "'maxmemory'")
@@ -450,6 +453,8 @@ class Scripting:
                 return b"-" + errors.READONLY.encode()
             if node.disk_error is not None:
                 return b"-" + node.disk_error.encode("latin-1")
+            if not caller.is_master and not _enough_good_replicas(node):
+                return b"-" + NOREPLICAS.encode()
         if run.oom and not run.allow_oom and not run.write_dirty and cmd.denyoom:
             return b"-OOM command not allowed when used memory > 'maxmemory'."
         if is_write:
@@ -710,6 +715,18 @@ def scripting(node) -> Scripting:
 def debug_set_disable_deny_scripts(c, argv):
     scripting(c.node).disable_deny_script = argv[2] not in (b"0", b"")
     return OK
+
+
+def _enough_good_replicas(node) -> bool:
+    """checkGoodReplicasStatus (min-replicas-to-write / min-replicas-max-lag), on a master."""
+    cfg = node.config
+    need = cfg["min-replicas-to-write"]
+    max_lag = cfg["min-replicas-max-lag"]
+    if node.repl.link is not None or not need or not max_lag:
+        return True
+    now = time.monotonic()
+    good = sum(1 for r in node.repl.master.replicas if int(now - r.repl_ack_time) <= max_lag)
+    return good >= need
 
 
 def _valid_name(name: bytes) -> bool:
