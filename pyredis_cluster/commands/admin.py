@@ -237,6 +237,8 @@ def object_size(value, samples: int = 5, config=None) -> int:
             return _ROBJ + je_size(_lp_size([x for kv in scores.items() for x in kv]))
         return _ROBJ + 16 + _dict_size(len(scores)) + int(
             _sampled(scores, samples, lambda m: sds_alloc(len(m)) + je_size(32 + 16)))
+    if t is StreamValue:
+        return value.memory_usage(samples, je_size)
     return _ROBJ + sys.getsizeof(value)
 
 

@@ -73,7 +73,7 @@ def decr_id(i):
 class Node:
     """One listpack of the stream: master id and fields, entries (tombstones included)."""
 
-    __slots__ = ("master", "fields", "ids", "vals", "flags", "live", "dead", "body")
+    __slots__ = ("master", "fields", "ids", "vals", "flags", "live", "dead", "body", "alloc")
 
     def __init__(self, master, fields):
         self.master = master
@@ -83,6 +83,7 @@ class Node:
         self.flags: list = []
         self.live = 0
         self.dead = 0
+        self.alloc = 0  # bytes preallocated by XADD's lpNew (0: the listpack's own size, as loaded/shrunk)
         # listpack bytes except header/terminator (7) and the two counters
         self.body = _lp_int_size(len(fields)) + sum(_lp_str_size(f) for f in fields) + _lp_int_size(0)
 
@@ -140,14 +141,19 @@ class StreamValue:
                 node = None
             elif max_entries and node.live + node.dead >= max_entries:
                 node = None
+            if node is None:
+                nodes[-1].alloc = 0  # lpShrinkToFit
         if node is None:
             node = Node(eid, tuple(vals[0::2]))
+            node.alloc = max_bytes if 0 < max_bytes < 4096 else 4096  # STREAM_LISTPACK_MAX_PRE_ALLOCATE
             nodes.append(node)
             self.starts.append(eid)
             flags = FLAG_SAMEFIELDS
         else:
             flags = FLAG_SAMEFIELDS if tuple(vals[0::2]) == node.fields else FLAG_NONE
         node.body += node.entry_size(eid, vals, flags)
+        if node.alloc and node.nbytes > node.alloc:
+            node.alloc = 0  # grown by lpInsert's realloc
         node.ids.append(eid)
         node.vals.append(vals)
         node.flags.append(flags)
@@ -296,33 +302,32 @@ class StreamValue:
 
     def radix_tree_nodes(self) -> int:
         """rax->numnodes for the node keys (16-byte big-endian ids), as a compressed radix tree."""
-        keys = [struct.pack(">QQ", *m) for m in self.starts]
-        if not keys:
-            return 1
+        return _rax_nodes([struct.pack(">QQ", *m) for m in self.starts])
 
-        def count(ks, d):
-            if len(ks) == 1:
-                return 1 if d == 16 else 2
-            # longest common prefix from d
-            a, b = ks[0], ks[-1]
-            L = 0
-            while d + L < 16 and a[d + L] == b[d + L]:
-                L += 1
-            if L:
-                return 1 + count(ks, d + L)
-            total = 1
-            i = 0
-            n = len(ks)
-            while i < n:
-                c = ks[i][d]
-                j = i
-                while j < n and ks[j][d] == c:
-                    j += 1
-                total += count(ks[i:j], d + 1)
-                i = j
-            return total
+    def memory_usage(self, samples: int, je_size) -> int:
+        """objectComputeSize for a stream (robj + stream struct, rax estimates, listpack allocations
+        sampled, consumer group PELs)."""
 
-        return count(keys, 0)
+        def rax_usage(numele, numnodes):  # streamRadixTreeMemoryUsage
+            return numele * 16 + numnodes * 4 + numnodes * 8 * 30
+
+        size = 16 + 80 + rax_usage(len(self.nodes), self.radix_tree_nodes())
+
+        def lp_alloc(node):
+            return je_size(max(node.nbytes, node.alloc) if node.alloc else node.nbytes)
+        sampled = self.nodes[:samples] if samples else self.nodes
+        lpsize = sum(lp_alloc(n) for n in sampled)
+        if len(self.nodes) <= len(sampled):
+            size += lpsize
+        else:
+            size += lpsize // len(sampled) * (len(self.nodes) - 1) + lp_alloc(self.nodes[-1])
+        for g in self.groups.values():
+            size += 40 + rax_usage(len(g.pel), _rax_nodes([struct.pack(">QQ", *i) for i in g.pel]))
+            size += 24 * len(g.pel)
+            for name, cons in g.consumers.items():
+                size += 24 + len(name)
+                size += rax_usage(len(cons.pel), _rax_nodes([struct.pack(">QQ", *i) for i in cons.pel]))
+        return size
 
     def dup(self):
         s = StreamValue()
@@ -338,6 +343,35 @@ class StreamValue:
         s.max_deleted, s.entries_added = self.max_deleted, self.entries_added
         s.groups = {name: g.dup() for name, g in self.groups.items()}
         return s
+
+
+def _rax_nodes(keys: list) -> int:
+    """rax->numnodes of a rax holding ``keys`` (sorted, distinct, all 16 bytes long)."""
+    if not keys:
+        return 1
+
+    def count(ks, d):
+        if len(ks) == 1:
+            return 1 if d == 16 else 2
+        a, b = ks[0], ks[-1]
+        n = 0
+        while d + n < 16 and a[d + n] == b[d + n]:
+            n += 1
+        if n:
+            return 1 + count(ks, d + n)
+        total = 1
+        i = 0
+        m = len(ks)
+        while i < m:
+            c = ks[i][d]
+            j = i
+            while j < m and ks[j][d] == c:
+                j += 1
+            total += count(ks[i:j], d + 1)
+            i = j
+        return total
+
+    return count(keys, 0)
 
 
 # -- RDB (RDB_TYPE_STREAM_LISTPACKS_2) -----------------------------------------------------------------

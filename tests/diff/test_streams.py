@@ -677,3 +677,19 @@ def test_aof_rewrite_and_rdb_restart():
         finally:
             srv.stop()
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def test_memory_usage(diff):
+    d = diff
+    d.same("CONFIG", "SET", "stream-node-max-entries", "100")
+    d.same("XADD", "s", "1-1", "a", "b")
+    d.same("MEMORY", "USAGE", "s")
+    for i in range(2, 260):
+        d.same("XADD", "s", "%d-1" % i, "field", "value%d" % i)
+    d.same("MEMORY", "USAGE", "s")
+    d.same("MEMORY", "USAGE", "s", "SAMPLES", "0")
+    d.same("XGROUP", "CREATE", "s", "g", "0")
+    d.same("XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">")
+    d.same("MEMORY", "USAGE", "s")
+    d.same("XDEL", "s", "1-1")
+    d.same("MEMORY", "USAGE", "s")
