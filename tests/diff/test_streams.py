@@ -693,3 +693,33 @@ def test_memory_usage(diff):
     d.same("MEMORY", "USAGE", "s")
     d.same("XDEL", "s", "1-1")
     d.same("MEMORY", "USAGE", "s")
+
+
+def test_streams_in_scripts_and_wrongtype(diff):
+    d = diff
+    d.run(
+        ("EVAL", "return redis.call('XADD', KEYS[1], '1-1', 'a', 'b')", "1", "s"),
+        ("EVAL", "return redis.call('XRANGE', KEYS[1], '-', '+')", "1", "s"),
+        ("EVAL", "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", "1", "s"),
+        ("EVAL", "return redis.call('XREAD', 'STREAMS', KEYS[1], '0')", "1", "s"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("EVAL", "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", "1", "s"),
+        ("EVAL", "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', KEYS[1], '>')", "1", "s"),
+        ("EVAL", "return redis.call('XINFO', 'GROUPS', KEYS[1])", "1", "s"),
+        ("LPUSH", "l", "x"),
+        ("XADD", "l", "1-1", "a", "b"),
+        ("XRANGE", "l", "-", "+"),
+        ("XREAD", "STREAMS", "l", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "l", ">"),
+        ("XINFO", "STREAM", "l"),
+        ("XACK", "l", "g", "1-1"),
+        ("XPENDING", "l", "g"),
+        ("XCLAIM", "l", "g", "c", "0", "1-1"),
+        ("XAUTOCLAIM", "l", "g", "c", "0", "0"),
+        ("XGROUP", "CREATE", "l", "g", "0"),
+        ("XTRIM", "l", "MAXLEN", "0"),
+        ("XDEL", "l", "1-1"),
+        ("XSETID", "l", "1-1"),
+        ("LPUSH", "s", "x"),
+        ("SCAN", "0", "TYPE", "stream"),
+    )
