@@ -143,6 +143,7 @@ class Node:
         self.replication_info = self.repl.info  # INFO replication
         for db in self.dbs:
             db.on_expired = self._key_expired
+            db.on_stream_gone = self.blocking.stream_gone  # blocked XREADGROUP clients are released
         self.servers: list = []
         self.cron_loops = 0
         self.shutdown_event: asyncio.Event | None = None
