@@ -1960,3 +1960,70 @@ def monitor_args(argv: list) -> list:
             i += 1
         return out
     return argv
+
+
+# -- MODULE -------------------------------------------------------------------------------------------
+# No module can be loaded into this server: MODULE LIST is empty, and LOAD / LOADEX fail as
+# redis-server does when the library cannot be opened (moduleLoad).  LOAD, LOADEX and UNLOAD are
+# protected commands (enable-module-command, checked in processCommand: server/connection.py).
+
+MODULE_NOT_ALLOWED = (
+    'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a '
+    "local connection, otherwise you need to set this option in the configuration file, and then restart the "
+    "server."
+)
+MODULE_PROTECTED = frozenset({"module|load", "module|loadex", "module|unload"})
+
+MODULE_HELP = [
+    "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+def module_denied(c):
+    """The protected-command error for MODULE LOAD/LOADEX/UNLOAD, or None when allowed."""
+    from .configcmd import protected_action_allowed
+
+    if protected_action_allowed(c.node.config["enable-module-command"], c):
+        return None
+    return MODULE_NOT_ALLOWED
+
+
+@command("module|help")
+def module_help(c, argv):
+    return [Status(line) for line in MODULE_HELP]
+
+
+def _module_load_failed(c, path: bytes):
+    c.node.log.warning("Module %s failed to load: %s: cannot open shared object file: No such file or directory"
+                       % (path.decode("latin-1"), path.decode("latin-1")))
+    raise CommandError("ERR Error loading the extension. Please check the server logs.")
+
+
+@command("module|load")
+def module_load(c, argv):
+    _module_load_failed(c, argv[2])
+
+
+@command("module|loadex")
+def module_loadex(c, argv):
+    _module_load_failed(c, argv[2])
+
+
+@command("module|unload")
+def module_unload(c, argv):
+    raise CommandError("ERR Error unloading module: no such module with that name")
+
+
+@command("module|list")
+def module_list(c, argv):
+    return []

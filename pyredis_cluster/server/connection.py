@@ -24,6 +24,7 @@ from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
+from ..commands.admin import MODULE_PROTECTED, module_denied
 from .limits import check_output_buffer, debug_denied, maxclients_reached, obuf_high_water, security_warning
 
 _lookup = table._LOOKUP
@@ -364,6 +365,8 @@ class Client(asyncio.Protocol):
         try:
             if name == "debug" and (denied := debug_denied(self)) is not None:
                 raise CommandError(denied)  # CMD_PROTECTED: checked before AUTH and ACLs
+            if name in MODULE_PROTECTED and (denied := module_denied(self)) is not None:
+                raise CommandError(denied)
             if not self.authenticated and "no_auth" not in cmd.flags and node.acl.auth_required():
                 raise CommandError(errors.NOAUTH)  # (authRequired: the default user has a password or is off)
             if self.acl_user.restricted and not self.is_master and not (
