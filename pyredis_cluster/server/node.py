@@ -570,6 +570,11 @@ class Node:
         for hook in self.start_hooks:
             await hook(self)
         self.log.notice("Ready to accept connections tcp")
+        if self.config["replicaof"] is not None and not self.cluster_enabled:
+            # `replicaof <host> <port>` in the config (or --replicaof): a replica from the start, which
+            # first tries a partial resync with the history it loaded (replicationSetMaster at start-up)
+            host, port = self.config["replicaof"]
+            self.repl.set_master(host, port)
 
     async def _listen(self) -> None:
         port = self.config["port"]
