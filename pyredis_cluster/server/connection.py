@@ -445,8 +445,9 @@ class Client(asyncio.Protocol):
         if timing is not None:
             t0 = _clock()
         tracking = node.tracking
-        caller = tracking.current
-        tracking.current = self  # server.current_client while the command runs (NOLOOP, pending keys)
+        caller = tracking.current  # (set: a nested call, in EXEC or by a script's client)
+        if caller is None:
+            tracking.current = self  # server.current_client while the command runs (NOLOOP, pending keys)
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -461,8 +462,10 @@ class Client(asyncio.Protocol):
                 self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
         finally:
             tracking.current = caller
-        if self.tracking and cmd.is_readonly and not self.tracking_bcast and cmd.name not in _RO_SCRIPTS:
-            tracking.remember_keys(self, cmd, argv)  # the keys it read may now be cached by the client
+        if cmd.is_readonly and cmd.name not in _RO_SCRIPTS:
+            reader = caller or self  # a script's reads are its caller's (server.script_caller)
+            if reader.tracking and not reader.tracking_bcast:
+                tracking.remember_keys(reader, cmd, argv)  # the keys it read may now be cached by the client
         if tracking.pending and caller is None and not node.exec_depth:
             tracking.after_command(self)  # afterCommand: invalidations of its own keys, after the reply
         if timing is not None and self.blocked is None:  # (a blocked command is not timed, as in Redis)
