@@ -39,6 +39,13 @@ def endpoint(cs, node) -> str:
     return node.ip
 
 
+def is_write_call(cmd, argv, client) -> bool:
+    """is_write_command as getNodeByQuery computes it: the command's write flag, or for EVAL / FCALL
+    the flags the script or function declared (getCommandFlags -> evalGetCommandFlags)."""
+    f = cmd.write_for
+    return cmd.is_write if f is None else f(client, argv)
+
+
 def route(cs, cmd, argv, client, key_exists) -> str | None:
     """The error line to answer instead of running the command, or None to run it here.
 
@@ -88,7 +95,7 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
                 return DOWN_STATE
         elif not cs.config.allow_reads_when_down:
             return DOWN_STATE
-        elif cmd.is_write:
+        elif is_write_call(cmd, argv, client):
             return DOWN_RO_STATE
     if (migrating_slot or importing_slot) and cmd.name == "migrate":
         return None
@@ -103,7 +110,7 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
         if multiple_keys and missing_keys:
             return TRYAGAIN
         return None
-    is_write = cmd.is_write or (cmd.name == "exec" and any(c.is_write for c, _ in commands))
+    is_write = any(is_write_call(c, a, client) for c, a in commands)
     if (client.readonly or is_pubsubshard) and not is_write and me.is_replica and me.replicaof is n:
         return None
     if n is not me:

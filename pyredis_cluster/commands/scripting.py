@@ -45,7 +45,7 @@ from ..store import keyspace
 from ..store.glob import stringmatchlen
 from .admin import debug_subcommand
 from .keys import string2ll
-from .table import command, lookup as table_lookup
+from .table import COMMANDS, command, lookup as table_lookup
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 NOTBUSY = "NOTBUSY No scripts in execution right now."
@@ -867,6 +867,44 @@ def _eval(c, argv, evalsha: bool, ro: bool):
     return s.execute(c, script.function, True, sha, script.flags, ro, argv[3:3 + numkeys], argv[3 + numkeys:], argv)
 
 
+def _declares_write(script_flags: int) -> bool:
+    """scriptFlagsToCmdFlags, the write part: a script that declared flags writes unless no-writes."""
+    return not script_flags & NO_WRITES
+
+
+def _eval_write_for(evalsha: bool):
+    def write_for(c, argv) -> bool:
+        """evalGetCommandFlags: the cached script's flags, else the shebang of the body (EVAL); a script
+        without a shebang keeps the command's own flags (no write flag)."""
+        if len(argv) < 2 or (evalsha and len(argv[1]) != 40):
+            return False
+        s = scripting(c.node)
+        if evalsha:
+            script = s.scripts.get(argv[1].lower())
+            if script is None:
+                return False
+            flags = script.flags
+        else:
+            script = s.scripts.get(hashlib.sha1(argv[1]).hexdigest().encode())
+            if script is not None:
+                flags = script.flags
+            else:
+                try:
+                    flags, _ = shebang_flags(argv[1])
+                except CommandError:
+                    return False
+        return False if flags & EVAL_COMPAT else _declares_write(flags)
+    return write_for
+
+
+def _fcall_write_for(c, argv) -> bool:
+    """fcallGetCommandFlags: the flags the function was registered with."""
+    if len(argv) < 2:
+        return False
+    f = scripting(c.node).functions.get(argv[1].lower())
+    return False if f is None else _declares_write(f.flags)
+
+
 @command("eval")
 def eval_(c, argv):
     return _eval(c, argv, False, False)
@@ -1157,3 +1195,11 @@ def fcall(c, argv):
 @command("fcall_ro")
 def fcall_ro(c, argv):
     return _fcall(c, argv, True)
+
+
+# getCommandFlags: whether EVAL / FCALL write depends on the script (routing on READONLY replicas,
+# -READONLY, MISCONF, NOREPLICAS before the script runs)
+for _name, _sha in ((b"eval", False), (b"evalsha", True), (b"eval_ro", False), (b"evalsha_ro", True)):
+    COMMANDS[_name].write_for = _eval_write_for(_sha)
+for _name in (b"fcall", b"fcall_ro"):
+    COMMANDS[_name].write_for = _fcall_write_for

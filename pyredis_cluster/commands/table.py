@@ -113,6 +113,7 @@ class Command:
     parent: "Command | None" = None
     # behaviour flags, precomputed for the hot path
     is_write: bool = False
+    write_for: object = None  # EVAL/FCALL: a function(client, argv) -> is this call a write (getCommandFlags)
     is_readonly: bool = False
     denyoom: bool = False
     no_keys: bool = True

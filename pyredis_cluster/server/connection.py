@@ -390,7 +390,9 @@ class Client(asyncio.Protocol):
                 if node.memory.perform_evictions() == EVICT_FAIL and oom_rejects(self, cmd):
                     raise CommandError(OOM_ERROR)
             # (EXEC counts as a write when it queued one; processCommand's is_write_command)
-            is_write = cmd.is_write or base == "exec" and bool(self.multi) and any(q.is_write for q, _ in self.multi)
+            # (and EVAL / FCALL count as the flags their script declared: getCommandFlags)
+            is_write = (cmd.is_write if cmd.write_for is None else cmd.write_for(self, argv)) or (
+                base == "exec" and bool(self.multi) and any(q.is_write for q, _ in self.multi))
             if node.disk_error is not None and (is_write or name == "ping") and not self.is_master:
                 raise CommandError(node.disk_error)  # MISCONF: persistence is failing
             if is_write and node.repl.link is None and node.config["min-replicas-to-write"] and not (
