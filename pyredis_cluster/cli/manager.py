@@ -42,6 +42,7 @@ from .nodes import (DISCONNECT, FAIL, FRIEND, MYSELF, NOADDR, SLAVE, SLOTS, Link
 from .output import Reporter
 
 MIGRATE_TIMEOUT = 60000  # CLUSTER_MANAGER_MIGRATE_TIMEOUT
+ADD_NODE_SETTLE = 10.0  # seconds add-node waits for the nodes to agree before its check (ours only)
 MIGRATE_PIPELINE = 10  # CLUSTER_MANAGER_MIGRATE_PIPELINE
 REBALANCE_THRESHOLD = 2.0  # CLUSTER_MANAGER_REBALANCE_THRESHOLD
 JOIN_CHECK_AFTER = 20  # CLUSTER_JOIN_CHECK_AFTER (seconds before diagnosing unreachable bus ports)
@@ -1335,6 +1336,12 @@ class ClusterManager:
         refnode = ManagedNode(ref[0], ref[1])
         if not self.load_info_from_node(refnode):
             return False
+        # A node added a moment ago learns the slot map from its peers' PINGs within seconds; until then
+        # the signatures differ.  Give them that long to agree before the check (redis-cli fails at once,
+        # so "add a master, then its replica" needs a pause between the two commands there).
+        deadline = time.monotonic() + ADD_NODE_SETTLE
+        while not self.is_config_consistent() and time.monotonic() < deadline:
+            time.sleep(0.25)
         if not self.check_cluster(quiet=False):
             return False
         master_node = None
