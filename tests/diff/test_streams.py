@@ -509,7 +509,9 @@ def test_xreadgroup_block(request, server):
     r.flushall()
     r.xgroup_create("gs", "g", id="$", mkstream=True)
     c1, c2 = redis.Redis(port=srv.port), redis.Redis(port=srv.port)
+    # alice blocks first (waiters are served in the order they blocked), then bob
     t1, o1 = _in_thread(lambda: c1.xreadgroup("g", "alice", {"gs": ">"}, block=3000))
+    _blocked_clients(r, 1)
     t2, o2 = _in_thread(lambda: c2.xreadgroup("g", "bob", {"gs": ">"}, block=3000))
     _blocked_clients(r, 2)
     r.xadd("gs", {"f": "1"}, id="1-1")
