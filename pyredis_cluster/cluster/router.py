@@ -39,13 +39,6 @@ def endpoint(cs, node) -> str:
     return node.ip
 
 
-def is_write_call(cmd, argv, client) -> bool:
-    """is_write_command as getNodeByQuery computes it: the command's write flag, or for EVAL / FCALL
-    the flags the script or function declared (getCommandFlags -> evalGetCommandFlags)."""
-    f = cmd.write_for
-    return cmd.is_write if f is None else f(client, argv)
-
-
 def route(cs, cmd, argv, client, key_exists) -> str | None:
     """The error line to answer instead of running the command, or None to run it here.
 
@@ -95,7 +88,7 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
                 return DOWN_STATE
         elif not cs.config.allow_reads_when_down:
             return DOWN_STATE
-        elif is_write_call(cmd, argv, client):
+        elif cmd.writes(client, argv):
             return DOWN_RO_STATE
     if (migrating_slot or importing_slot) and cmd.name == "migrate":
         return None
@@ -110,7 +103,7 @@ def route(cs, cmd, argv, client, key_exists) -> str | None:
         if multiple_keys and missing_keys:
             return TRYAGAIN
         return None
-    is_write = any(is_write_call(c, a, client) for c, a in commands)
+    is_write = any(c.writes(client, a) for c, a in commands)
     if (client.readonly or is_pubsubshard) and not is_write and me.is_replica and me.replicaof is n:
         return None
     if n is not me:

@@ -8,12 +8,14 @@ field names and order and fills in our own values.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import os
 import platform
 import re
 import resource
+import signal
 import struct
 import sys
 import time
@@ -1220,20 +1222,16 @@ def debug_sleep(c, argv):
     return OK
 
 
-def _crash(c, sig: int, first_lines: list) -> None:
+def _crash(c, argv, sig: int, first_lines: list):
     """bugReportStart ... bugReportEnd: the crash report in the log, then the process dies of ``sig``
     (SIGSEGV re-raised as Redis's handler does; SIGABRT for a panic), so supervisors, the cluster and
     ``wait`` see a crash and not an exit.  A node that shares its process (the in-process test clusters)
     dies alone: sockets closed at once, nothing saved."""
-    import asyncio
-    import signal
-
     node = c.node
     node.log.warning("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===")
     for line in first_lines:
         node.log.warning(line)
-    node.log.warning("Crashed running the command: %s"
-                     % " ".join(a.decode("latin-1") for a in argv_of(c)))
+    node.log.warning("Crashed running the command: %s" % " ".join(a.decode("latin-1") for a in argv))
     node.log.warning("\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n")
     if getattr(node, "owns_process", False):
         pidfile = getattr(node, "pidfile", None)
@@ -1253,32 +1251,23 @@ def _crash(c, sig: int, first_lines: list) -> None:
         if cl.transport is not None:
             cl.transport.abort()
     asyncio.get_running_loop().create_task(node.stop())
-    if node.repl is not None:
-        node.repl.stop()
+    node.repl.stop()
     return NO_REPLY
-
-
-def argv_of(c) -> list:
-    return getattr(c, "current_argv", None) or [b"debug"]
 
 
 @debug_subcommand("segfault", lambda n: n == 2)
 def debug_segfault(c, argv):
-    c.current_argv = argv
-    return _crash(c, 11, ["Redis %s crashed by signal: 11, si_code: 2" % REDIS_VERSION,
-                          "Accessing address: (DEBUG SEGFAULT)"])
+    return _crash(c, argv, signal.SIGSEGV, ["Redis %s crashed by signal: 11, si_code: 2" % REDIS_VERSION,
+                                            "Accessing address: (DEBUG SEGFAULT)"])
 
 
 @debug_subcommand("panic", lambda n: n == 2)
 def debug_panic(c, argv):
-    import signal
-
-    c.current_argv = argv
     node = c.node
     node.log.warning("------------------------------------------------")
     node.log.warning("!!! Software Failure. Press left mouse button to continue")
     node.log.warning("Guru Meditation: DEBUG PANIC called at Unix time %d #debug.c:506" % int(time.time()))
-    return _crash(c, signal.SIGABRT, [])
+    return _crash(c, argv, signal.SIGABRT, [])
 
 
 @debug_subcommand("set-active-expire", lambda n: n == 3)

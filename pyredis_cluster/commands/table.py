@@ -150,6 +150,12 @@ class Command:
             docs = Map(pairs)
         return docs
 
+    def writes(self, client, argv) -> bool:
+        """is_write_command for this call (getCommandFlags): the write flag, or for EVAL / FCALL the flags
+        their script declared (``write_for``, set by commands/scripting.py)."""
+        f = self.write_for
+        return self.is_write if f is None else f(client, argv)
+
     def get_keys(self, argv: list) -> list:
         """Indexes of the key arguments in ``argv`` (Redis: getKeysFromCommandWithSpecs)."""
         if self.getkeys is not None:

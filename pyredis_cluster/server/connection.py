@@ -391,7 +391,7 @@ class Client(asyncio.Protocol):
                     raise CommandError(OOM_ERROR)
             # (EXEC counts as a write when it queued one; processCommand's is_write_command)
             # (and EVAL / FCALL count as the flags their script declared: getCommandFlags)
-            is_write = (cmd.is_write if cmd.write_for is None else cmd.write_for(self, argv)) or (
+            is_write = cmd.writes(self, argv) or (
                 base == "exec" and bool(self.multi) and any(q.is_write for q, _ in self.multi))
             if node.disk_error is not None and (is_write or name == "ping") and not self.is_master:
                 raise CommandError(node.disk_error)  # MISCONF: persistence is failing
