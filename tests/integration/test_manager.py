@@ -425,6 +425,8 @@ def test_add_node_rebalance_weights_then_del_node(cluster):
                                for n in nodes + extra), 30, what="every node knows the new nodes")
         res = manager("add-node", addr(nodes[1]), addr(nodes[0]))  # not empty: refused
         assert res.returncode == 1 and "[ERR] Node %s is not empty." % addr(nodes[1]) in res.stdout
+        # a MIGRATE target must see the cluster ok (a newcomer says CLUSTERDOWN until it knows every slot)
+        wait_cluster_ok(nodes + extra)
         # a small weight gives the empty master a few slots: 16384 / 3.01 * 0.01 = 54 (+1 for rounding)
         res = manager("rebalance", addr(nodes[0]), "--use-empty-masters", "--weight", "%s=0.01" % mid[:8])
         assert res.returncode == 0, res.stdout + res.stderr
