@@ -42,7 +42,7 @@ from .nodes import (DISCONNECT, FAIL, FRIEND, MYSELF, NOADDR, SLAVE, SLOTS, Link
 from .output import Reporter
 
 MIGRATE_TIMEOUT = 60000  # CLUSTER_MANAGER_MIGRATE_TIMEOUT
-ADD_NODE_SETTLE = 10.0  # seconds add-node waits for the nodes to agree before its check (ours only)
+SETTLE_SECONDS = 10.0  # how long add-node/reshard/rebalance wait for the nodes to agree before their check (ours only)
 MIGRATE_PIPELINE = 10  # CLUSTER_MANAGER_MIGRATE_PIPELINE
 REBALANCE_THRESHOLD = 2.0  # CLUSTER_MANAGER_REBALANCE_THRESHOLD
 JOIN_CHECK_AFTER = 20  # CLUSTER_JOIN_CHECK_AFTER (seconds before diagnosing unreachable bus ports)
@@ -386,6 +386,35 @@ class ClusterManager:
             elif cfg != first:
                 return False
         return True
+
+    def nodes_know_each_other(self) -> bool:
+        """Every loaded node lists every other one (past the handshake).  A node MEET a moment ago is
+        known to its first peer at once but to the others only once gossip brings it; until then a
+        MIGRATE or SETSLOT NODE naming it fails with "ERR Unknown node" on them."""
+        names = {n.name for n in self.nodes if n.name}
+        for node in self.nodes:
+            reply = node.call("CLUSTER", "NODES")
+            if reply is None or isinstance(reply, ReplyError):
+                return False
+            known = set()
+            for line in text(reply).split("\n"):
+                parts = line.split(" ")
+                if len(parts) >= 8 and "handshake" not in parts[2] and "noaddr" not in parts[2]:
+                    known.add(parts[0])
+            if not names <= known:
+                return False
+        return True
+
+    def settle(self) -> None:
+        """Give a cluster that changed a moment ago (a node just added, a slot just moved) up to
+        SETTLE_SECONDS to converge before a command checks it: every signature equal and every node known
+        to every other.  redis-cli checks at once, so scripts driving it need pauses between steps;
+        ours waits instead, and returns at once when the cluster is already settled."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            if self.is_config_consistent() and self.nodes_know_each_other():
+                return
+            time.sleep(0.25)
 
     def link_status(self) -> dict:
         """clusterManagerGetLinkStatus: {address of an unreachable node: [nodes that can't reach it]}."""
@@ -1337,11 +1366,8 @@ class ClusterManager:
         if not self.load_info_from_node(refnode):
             return False
         # A node added a moment ago learns the slot map from its peers' PINGs within seconds; until then
-        # the signatures differ.  Give them that long to agree before the check (redis-cli fails at once,
-        # so "add a master, then its replica" needs a pause between the two commands there).
-        deadline = time.monotonic() + ADD_NODE_SETTLE
-        while not self.is_config_consistent() and time.monotonic() < deadline:
-            time.sleep(0.25)
+        # the signatures differ ("add a master, then its replica" at once in the README tour).
+        self.settle()
         if not self.check_cluster(quiet=False):
             return False
         master_node = None
@@ -1493,6 +1519,7 @@ class ClusterManager:
         """clusterManagerCommandReshard."""
         if not self.load_cluster(addr):
             return False
+        self.settle()
         self.check_cluster(quiet=False)
         if self.rep.errors:
             self.rep.stderr("*** Please fix your cluster problems before resharding\n")
@@ -1608,6 +1635,7 @@ class ClusterManager:
                 continue
             total_weight = f32(total_weight + n.weight)
             involved.append(n)
+        self.settle()
         self.check_cluster(quiet=True)
         if self.rep.errors:
             self.rep.err("*** Please fix your cluster problems before rebalancing")
