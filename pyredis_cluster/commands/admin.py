@@ -1276,6 +1276,31 @@ def debug_set_active_expire(c, argv):
     return OK
 
 
+@debug_subcommand("clusterlink", lambda n: n == 5)
+def debug_clusterlink(c, argv):
+    """DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: free the bus link(s) to a peer, as a network
+    fault would (the cron connects the outbound one again within 100 ms; the peer reconnects the other)."""
+    if argv[2].lower() != b"kill":
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+                           % argv[1][:128].decode("latin-1"))
+    if not c.node.cluster_enabled:
+        raise CommandError("ERR Debug option only available for cluster mode enabled setup!")
+    cs = c.node.cluster
+    n = cs.lookup(argv[4].decode("latin-1"))
+    if n is None:
+        raise CommandError("ERR Unknown node %s" % argv[4].decode("latin-1"))
+    direction = argv[3].lower()
+    if direction not in (b"to", b"from", b"all"):
+        raise CommandError("ERR Unknown direction %s" % argv[3].decode("latin-1"))
+    now = int(time.time() * 1000)
+    if direction in (b"to", b"all"):
+        cs.free_link(n.link, now)
+    if direction in (b"from", b"all"):
+        cs.free_link(n.inbound_link, now)
+    c.node.bus.wake()
+    return OK
+
+
 @debug_subcommand("quicklist-packed-threshold", lambda n: n == 3)
 def debug_quicklist_packed_threshold(c, argv):
     """quicklistisSetPackedThreshold: our lists have no plain nodes, so only the argument is checked

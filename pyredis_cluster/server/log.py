@@ -9,6 +9,28 @@ import time
 LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 _MARKS = ".-*#"
 
+# asciilogo.h, as redis-server 7.0 prints it (version, sha1/dirty, bits, mode, port, pid)
+ASCII_LOGO = (
+    '                _._                                                  \n'
+    "           _.-``__ ''-._                                             \n"
+    "      _.-``    `.  `_.  ''-._           Redis %s (%s/%d) %s bit\n"
+    "  .-`` .-```.  ```\\/    _.,_ ''-._                                  \n"
+    " (    '      ,       .-`  | `,    )     Running in %s mode\n"
+    " |`-._`-...-` __...-.``-._|'` _.-'|     Port: %d\n"
+    " |    `-._   `._    /     _.-'    |     PID: %d\n"
+    "  `-._    `-._  `-./  _.-'    _.-'                                   \n"
+    " |`-._`-._    `-.__.-'    _.-'_.-'|                                  \n"
+    " |    `-._`-._        _.-'_.-'    |           https://redis.io       \n"
+    "  `-._    `-._`-.__.-'_.-'    _.-'                                   \n"
+    " |`-._`-._    `-.__.-'    _.-'_.-'|                                  \n"
+    " |    `-._`-._        _.-'_.-'    |                                  \n"
+    "  `-._    `-._`-.__.-'_.-'    _.-'                                   \n"
+    "      `-._    `-.__.-'    _.-'                                       \n"
+    "          `-._        _.-'                                           \n"
+    "              `-.__.-'                                               \n"
+    '\n'
+)
+
 
 class Log:
     def __init__(self, level: str = "notice", logfile: str = "", role: str = "M"):
@@ -36,6 +58,20 @@ class Log:
                     f.write(line)
             else:
                 sys.stdout.write(line)
+                sys.stdout.flush()
+        except OSError:
+            pass
+
+    def raw(self, lvl: int, text: str) -> None:
+        """serverLogRaw with LL_RAW: the text as is, without the pid/time/level prefix (the ASCII logo)."""
+        if lvl < self.level:
+            return
+        try:
+            if self.logfile:
+                with open(self.logfile, "a") as f:
+                    f.write(text)
+            else:
+                sys.stdout.write(text)
                 sys.stdout.flush()
         except OSError:
             pass

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import socket
+import sys
 import time
 
 from .. import commands  # noqa: F401  (registers every command family)
@@ -23,7 +24,7 @@ from ..config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW, REDIS_VERSION,
 from ..store.keyspace import Database, now_ms
 from .blocking import Blocking
 from .connection import Client
-from .log import Log
+from .log import ASCII_LOGO, Log
 from .persistence import Persistence
 from .pubsub import PubSub
 from .tracking import Tracking
@@ -540,6 +541,18 @@ class Node:
             addrs.append(a)
         return addrs or ["127.0.0.1"]
 
+    def _ascii_art(self) -> None:
+        """redisAsciiArt: the logo with version, mode, port and PID when `always-show-logo yes` or when
+        logging to a terminal; one "Running mode=" line otherwise.  (Redis's own test suite waits for the
+        logo's "PID:" line to know the server started.)"""
+        mode = "cluster" if self.cluster_enabled else "standalone"
+        port = self.config["port"]
+        tty = not self.config["logfile"] and sys.stdout.isatty()
+        if self.config["always-show-logo"] or tty:
+            self.log.raw(2, ASCII_LOGO % (REDIS_VERSION, "00000000", 0, "64", mode, port, os.getpid()))
+        else:
+            self.log.notice("Running mode=%s, port=%d." % (mode, port))
+
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.shutdown_event = asyncio.Event()
@@ -547,7 +560,8 @@ class Node:
         # connect and get -LOADING (except for the commands flagged "loading", such as INFO).
         self.loading = 1
         await self._listen()
-        self.log.notice("Server initialized")
+        self._ascii_art()
+        self.log.warning("Server initialized")
         steps = self.persistence.load_at_start_steps()  # AOF or dump.rdb (raises PersistenceError: do not start)
         last = time.monotonic()
         try:
@@ -569,7 +583,7 @@ class Node:
             await self.bus.start()
         for hook in self.start_hooks:
             await hook(self)
-        self.log.notice("Ready to accept connections tcp")
+        self.log.notice("Ready to accept connections")
         if self.config["replicaof"] is not None and not self.cluster_enabled:
             # `replicaof <host> <port>` in the config (or --replicaof): a replica from the start, which
             # first tries a partial resync with the history it loaded (replicationSetMaster at start-up)

@@ -187,3 +187,56 @@ def test_killed_master_link_is_down_from_the_kill_even_if_the_server_then_sleeps
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("kind", ["ours", "redis"])
+def test_always_show_logo_prints_the_pid(kind):
+    """Redis's own test suite (tests/support/server.tcl) knows a spawned server is up when its log shows
+    the ASCII logo's "PID: <pid>" line (`always-show-logo yes` in its default.conf); without the option a
+    node logs "Running mode=..., port=...".  Both then log "Ready to accept connections"."""
+    logo = start_server(kind, args=["--always-show-logo", "yes"])
+    plain = start_server(kind)
+    try:
+        _wait(lambda: "Ready to accept connections" in logo.log() and "Ready to accept connections" in plain.log(),
+              what="both servers ready")
+        text = logo.log()
+        assert " PID: %d\n" % logo.proc.pid in text, text
+        assert "Running in standalone mode" in text and "Port: %d\n" % logo.port in text
+        assert "Redis 7.0" in text and " Running mode=" not in text
+        assert "Running mode=standalone, port=%d." % plain.port in plain.log()
+        assert " PID: " not in plain.log()
+    finally:
+        logo.stop()
+        plain.stop()
+
+
+@pytest.mark.parametrize("kind", ["ours", "redis"])
+def test_debug_clusterlink_kill(kind):
+    """unit/cluster/links: DEBUG CLUSTERLINK KILL <to|from|all> <node-id> frees bus links to a peer, which
+    come back by themselves (CLUSTER LINKS counts two per peer again); bad arguments get Redis's errors."""
+    args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3000",
+            "--enable-debug-command", "yes"]
+    a = start_server(kind, workdir=tempfile.mkdtemp(prefix="pyredis-links-"), args=args)
+    b = start_server(kind, workdir=tempfile.mkdtemp(prefix="pyredis-links-"), args=args)
+    try:
+        with RawClient(a.port) as ca, RawClient(b.port) as cb:
+            bid = cb.call("CLUSTER", "MYID")[5:-2].decode()
+            ca.call("CLUSTER", "MEET", "127.0.0.1", str(b.port))
+
+            def links():
+                return int(ca.call("CLUSTER", "LINKS").split(b"\r\n", 1)[0][1:])
+
+            _wait(lambda: links() == 2, what="two links to the peer")
+            if kind == "ours":  # (redis-server 7.0 sends this error and then +OK: two replies to one command)
+                assert ca.call("DEBUG", "CLUSTERLINK", "KILL", "sideways", bid) == b"-ERR Unknown direction sideways\r\n"
+            assert ca.call("DEBUG", "CLUSTERLINK", "KILL", "to", "f" * 40) == b"-ERR Unknown node %s\r\n" % (b"f" * 40)
+            assert ca.call("DEBUG", "CLUSTERLINK", "KILL", "to").startswith(
+                b"-ERR unknown subcommand or wrong number of arguments for 'CLUSTERLINK'")
+            for direction in ("to", "from", "all"):
+                assert ca.call("DEBUG", "CLUSTERLINK", "KILL", direction, bid) == b"+OK\r\n"
+                assert links() < 2
+                _wait(lambda: links() == 2, what="the links back after KILL %s" % direction)
+            assert ca.call("CLUSTER", "INFO").count(b"cluster_known_nodes:2") == 1
+    finally:
+        a.stop()
+        b.stop()
