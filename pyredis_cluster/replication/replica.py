@@ -72,6 +72,11 @@ class ReplicaLink:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # connection refused, reset, protocol surprise: retry
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # (asyncio.wait_for in 3.11 can turn a cancel that races the connect's own failure
+                    # into that failure: the task must still end, or a shutdown waits on it forever)
+                    raise asyncio.CancelledError() from e
                 if not self.stopped:
                     self.node.log.warning("Error condition on socket for SYNC: %s" % (e,))
             if self.connected:

@@ -635,6 +635,8 @@ class Node:
         self.persistence.on_stop()  # the final save (signals) and the AOF fsync'd and closed
         if getattr(self, "_cron_task", None) is not None:
             self._cron_task.cancel()
+        if self.repl.link is not None:
+            self.repl.link.stop()  # no more reconnect attempts to the master
         if self.bus is not None:
             await self.bus.stop()
         for hook in self.stop_hooks:

@@ -240,3 +240,23 @@ def test_debug_clusterlink_kill(kind):
     finally:
         a.stop()
         b.stop()
+
+
+def test_sigterm_stops_a_replica_whose_master_is_down():
+    """integration/replication: servers the suite stopped kept running -- a replica retrying a dead master
+    once a second ignored the shutdown (its retry loop outlived the event loop's cancel).  SIGTERM ends it
+    at once, as it does redis-server."""
+    from tests.helpers import free_port
+    for _ in range(2):
+        s = start_server("ours")
+        try:
+            with RawClient(s.port) as c:
+                assert c.call("REPLICAOF", "127.0.0.1", str(free_port())) == b"+OK\r\n"
+            _wait(lambda: s.log().count("Error condition on socket for SYNC") >= 2, what="two failed connects")
+            s.proc.terminate()
+            assert s.proc.wait(timeout=10) == 0
+            assert "Redis is now ready to exit, bye bye..." in s.log()
+        finally:
+            if s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()
