@@ -23,6 +23,7 @@ from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
+from ..store import keyspace
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
 from ..commands.admin import MODULE_PROTECTED, module_denied
 from .limits import check_output_buffer, debug_denied, maxclients_reached, obuf_high_water, security_warning
@@ -450,6 +451,9 @@ class Client(asyncio.Protocol):
         caller = tracking.current  # (set: a nested call, in EXEC or by a script's client)
         if caller is None:
             tracking.current = self  # server.current_client while the command runs (NOLOOP, pending keys)
+        replica_write = cmd.is_write and node.repl.link is not None and not self.is_master
+        if replica_write:  # a writable replica's client writes (store/keyspace.py)
+            keyspace.REPLICA_CLIENT_WRITE = True
         try:
             r = cmd.handler(self, argv)
         except CommandError as e:
@@ -464,6 +468,8 @@ class Client(asyncio.Protocol):
                 self._reply(r if type(r) is Raw else Raw(encode(r, self.resp3)))
         finally:
             tracking.current = caller
+            if replica_write:
+                keyspace.REPLICA_CLIENT_WRITE = False
         if cmd.is_readonly and cmd.name not in _RO_SCRIPTS:
             reader = caller or self  # a script's reads are its caller's (server.script_caller)
             if reader.tracking and not reader.tracking_bcast:

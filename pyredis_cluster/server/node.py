@@ -475,6 +475,14 @@ class Node:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
         if self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
             self.active_expire_cycle()
+        elif self.repl.link is not None and self.active_expire_enabled:
+            expired = False
+            for db in self.dbs:  # expireSlaveKeys: the keys this writable replica's clients gave a TTL
+                if db.replica_expires:
+                    db.expire_replica_keys(now)
+                    expired = True
+            if expired:
+                self.flush_pending_props()
         self.stats.sample_ops()
         if self.pause_until and time.monotonic() >= self.pause_until:
             self.unpause_clients()

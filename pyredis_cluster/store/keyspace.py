@@ -53,6 +53,13 @@ _CURSOR_END = 1 << 63
 # key cannot expire in the middle of a script; commands/scripting.py sets and clears it.
 FROZEN_MS = None
 
+# True while a normal client's write command runs on a (writable) replica (server/connection.py sets
+# it).  Then, as in Redis, expired keys it meets are really deleted (lookupKeyWrite's
+# force_delete_expired: a write must not see the stale value) and keys it gives a TTL are remembered
+# in ``replica_expires``, which the cron expires since no DEL will come from the master for them
+# (rememberSlaveKeyWithExpire / expireSlaveKeys).
+REPLICA_CLIENT_WRITE = False
+
 
 def now_ms() -> int:
     if FROZEN_MS is not None:
@@ -65,6 +72,7 @@ class Database:
         "replica_mode", "master_executing", "on_expired", "on_event", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
         "_expire_cursor", "lfu_log_factor", "lfu_decay_time", "on_stream_gone",
+        "replica_expires",
     )
 
     def __init__(self, db_id: int, cluster_mode: bool = False, rng: random.Random | None = None):
@@ -97,6 +105,7 @@ class Database:
         # streams of old_data are not in new_data (key None: FLUSHDB, SWAPDB); Redis signals such keys
         # so that blocked XREADGROUP clients are released
         self.on_stream_gone = None
+        self.replica_expires: set = set()  # keys a client of this writable replica gave a TTL
 
     def __len__(self):
         return len(self.data)
@@ -231,7 +240,7 @@ class Database:
     def expire_now(self, key: bytes) -> None:
         """deleteExpiredKeyAndPropagate.  On a replica an expired key only reads as missing: it is
         deleted when the master's DEL arrives (replicas never expire keys on their own)."""
-        if self.replica_mode:
+        if self.replica_mode and not REPLICA_CLIENT_WRITE:
             return
         self.expired_keys += 1
         self.delete(key)
@@ -239,6 +248,8 @@ class Database:
             self.on_expired(self, key)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
+        if REPLICA_CLIENT_WRITE and self.replica_mode:
+            self.replica_expires.add(key)
         if key not in self.expires:
             self._volatile_pos[key] = len(self._volatile)
             self._volatile.append(key)
@@ -268,6 +279,7 @@ class Database:
         self._volatile = []
         self._volatile_pos = {}
         self.atime = {}
+        self.replica_expires = set()
         self._scan = self._scan_log = None
         if self.slot_keys is not None:
             self.slot_keys = {}
@@ -454,6 +466,23 @@ class Database:
         return out
 
     # -- active expiry ---------------------------------------------------------------------------
+
+    def expire_replica_keys(self, now: int) -> None:
+        """expireSlaveKeys: on a writable replica, delete the keys that its own clients gave a TTL once
+        that TTL is over (the master knows nothing about them).  A key that lost its TTL is forgotten."""
+        global REPLICA_CLIENT_WRITE
+        tracked = self.replica_expires
+        for key in list(tracked):
+            when = self.expires.get(key)
+            if when is None:
+                tracked.discard(key)
+            elif when < now:
+                tracked.discard(key)
+                REPLICA_CLIENT_WRITE = True
+                try:
+                    self.expire_now(key)
+                finally:
+                    REPLICA_CLIENT_WRITE = False
 
     def active_expire_cycle(self, now: int, deadline: float) -> None:
         """activeExpireCycle for one database: check the next keys with a TTL, delete the expired ones,
