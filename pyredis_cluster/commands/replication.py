@@ -14,6 +14,18 @@ def _repl(c):
 
 @command("psync")
 def psync(c, argv):
+    repl = _repl(c)
+    if len(argv) > 3 and argv[3].lower() == b"failover":
+        # the last step of a FAILOVER on my master: it asks me to take over (replication/failover.py)
+        c.node.log.warning("Failover request received for replid %s." % argv[1].decode("latin-1"))
+        if repl.link is None:
+            raise CommandError("ERR PSYNC FAILOVER can't be sent to a master.")
+        if argv[1].decode("latin-1") != repl.backlog.replid:
+            raise CommandError("ERR PSYNC FAILOVER replid must match my replid.")
+        repl.set_master(None, None)
+        c.node.log.notice("MASTER MODE enabled (failover request from '%s')" % c.describe())
+    if repl.failover.state != "no-failover":
+        raise CommandError("NOMASTERLINK Can't SYNC while failing over")
     replid = argv[1].decode("latin-1")
     try:
         offset = int(argv[2])
@@ -27,6 +39,8 @@ def psync(c, argv):
 
 @command("sync")
 def sync(c, argv):
+    if _repl(c).failover.state != "no-failover":
+        raise CommandError("NOMASTERLINK Can't SYNC while failing over")
     r = _repl(c).master.psync(c, "?", -1, is_sync=True)
     if isinstance(r, str):
         raise CommandError(r)
@@ -71,6 +85,8 @@ def _replicaof(c, argv):
     node = c.node
     if node.cluster_enabled:
         raise CommandError("ERR REPLICAOF not allowed in cluster mode.")
+    if _repl(c).failover.state != "no-failover":
+        raise CommandError("ERR REPLICAOF not allowed while failing over.")
     host, port = argv[1], argv[2]
     if host.lower() == b"no" and port.lower() == b"one":
         if _repl(c).link is not None:
@@ -99,6 +115,13 @@ def replicaof(c, argv):
 @command("slaveof")
 def slaveof(c, argv):
     return _replicaof(c, argv)
+
+
+@command("failover")
+def failover(c, argv):
+    """FAILOVER [TO <host> <port> [FORCE]] [ABORT] [TIMEOUT <milliseconds>] (replication/failover.py)."""
+    _repl(c).failover.command(c, argv)
+    return OK
 
 
 @command("wait")

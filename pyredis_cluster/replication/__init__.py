@@ -12,6 +12,7 @@ REPLCONF ACK, WAIT.
 from __future__ import annotations
 
 from .backlog import ReplicationBacklog
+from .failover import Failover
 from .master import MasterSide
 from .replica import ReplicaLink
 
@@ -22,6 +23,7 @@ class Replication:
         self.backlog = ReplicationBacklog(node.config["repl-backlog-size"])
         self.master = MasterSide(self)
         self.link: ReplicaLink | None = None  # set while I am a replica
+        self.failover = Failover(self)  # the FAILOVER command's state (failover.py)
 
     @property
     def is_replica(self) -> bool:
@@ -44,6 +46,7 @@ class Replication:
                 return
             link, self.link = self.link, None
             link.stop()
+            node.log.role = "M"  # the role letter of the log lines
             # The history we replicated continues under a new ID; replicas and the old master can
             # PSYNC with the old ID up to here (shiftReplicationId).
             self.backlog.shift_replid()
@@ -63,6 +66,7 @@ class Replication:
             cached = (self.backlog.replid, self.backlog.offset)
         for db in node.dbs:
             db.replica_mode = True
+        node.log.role = "S"
         self.master.disconnect_replicas()
         self.link = ReplicaLink(self, host, port, cached)
         node.log.notice("Connecting to MASTER %s:%d" % (host, port))
@@ -96,7 +100,7 @@ class Replication:
             lag = int(time.monotonic() - r.repl_ack_time)
             out.append(("slave%d" % i, "ip=%s,port=%d,state=online,offset=%d,lag=%d"
                         % (ip, getattr(r, "repl_listening_port", 0), r.repl_ack_offset, lag)))
-        out += [("master_failover_state", "no-failover"), ("master_replid", bl.replid),
+        out += [("master_failover_state", self.failover.state), ("master_replid", bl.replid),
                 ("master_replid2", bl.replid2), ("master_repl_offset", bl.offset),
                 ("second_repl_offset", bl.second_replid_offset), ("repl_backlog_active", 1 if bl.active else 0),
                 ("repl_backlog_size", bl.size),
@@ -105,6 +109,7 @@ class Replication:
         return out
 
     def cron(self) -> None:
+        self.failover.cron()  # updateFailoverStatus first, as replicationCron does
         self.master.cron()
         if self.link is not None:
             self.link.cron()

@@ -194,7 +194,10 @@ class MasterSide:
         now = time.monotonic()
         period = self.node.config["repl-ping-replica-period"]
         cluster = self.node.cluster
-        manual_failover = cluster is not None and cluster.mf_end  # the replica waits for a fixed offset
+        # a replica waits for a fixed offset: the cluster's manual failover, or FAILOVER with a TIMEOUT
+        # while writes are paused (as Redis, which keeps pinging during a FAILOVER without one)
+        manual_failover = (cluster is not None and cluster.mf_end) or (
+            self.repl.failover.end_time and self.node.pause_until)
         if self.replicas and now - self.last_ping >= period and self.repl.link is None and not manual_failover:
             self.last_ping = now
             self.feed(encode_command([b"ping"]))  # part of the stream (no SELECT): keeps replicas' links alive

@@ -125,7 +125,12 @@ class ReplicaLink:
         else:
             psync = ("PSYNC", "?", -1)
         node.log.notice("Trying a partial resynchronization (request %s:%s)." % (psync[1], psync[2]))
+        failover = self.repl.failover
+        if failover.state == "failover-in-progress":
+            psync += ("FAILOVER",)  # FAILOVER: the target becomes the master on this PSYNC (failover.py)
         reply = await call(*psync)
+        if not failover.psync_reply(reply.startswith((b"+FULLRESYNC", b"+CONTINUE"))):
+            return  # refused: we are a master again (and this link is stopped)
         if reply.startswith(b"+FULLRESYNC"):
             _, replid, offset = reply.split()
             await self._full_sync(reader, replid.decode(), int(offset))
