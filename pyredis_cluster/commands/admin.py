@@ -553,7 +553,7 @@ def _stats_section(node) -> list:
         ("tracking_total_keys", len(node.tracking.table)),
         ("tracking_total_items", node.tracking.items),
         ("tracking_total_prefixes", len(node.tracking.prefixes)),
-        ("unexpected_error_replies", 0),
+        ("unexpected_error_replies", getattr(stats, "unexpected_error_replies", 0)),
         ("total_error_replies", stats.total_error_replies),
         ("dump_payload_sanitizations", 0),
         ("total_reads_processed", getattr(stats, "reads_processed", stats.commands)),
@@ -1219,6 +1219,16 @@ def debug_sleep(c, argv):
     usec = int(_strtod(argv[2]) * 1_000_000)
     if usec > 0:
         time.sleep(usec / 1_000_000)  # the whole server stops, as in Redis
+    return OK
+
+
+@debug_subcommand("replicate", lambda n: n >= 3)
+def debug_replicate(c, argv):
+    """DEBUG REPLICATE <command...>: feed a command to the replicas only (not run here), so that a
+    test can make master and replicas diverge."""
+    master = c.node.repl.master
+    if master.active():
+        master.propagate(master.seldb if master.seldb >= 0 else c.db.id, list(argv[2:]))
     return OK
 
 

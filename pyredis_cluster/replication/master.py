@@ -133,6 +133,10 @@ class MasterSide:
             client.repl_ack_offset = max(client.repl_ack_offset, offset)
             client.repl_ack_time = time.monotonic()
             self._check_waiting()
+            if self.repl.failover.state == "waiting-for-sync":
+                # updateFailoverStatus runs in beforeSleep: not here, since failing over disconnects
+                # the replica clients, this one included
+                self.node.loop.call_soon(self.repl.failover.cron)
 
     def count_acked(self, offset: int) -> int:
         return sum(1 for r in self.replicas if r.repl_ack_offset >= offset)

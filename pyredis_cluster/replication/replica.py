@@ -277,9 +277,27 @@ class ReplicaLink:
                 bl.feed(raw)
                 continue
             mc.run_commands([argv])
-            mc.out.clear()
+            if mc.out:
+                for chunk in mc.out:
+                    if chunk[:1] == b"-":
+                        self._error_reply(argv, chunk)
+                mc.out.clear()
             # what we applied goes on to our own replicas, and counts in our offset
             self.repl.master.feed(raw)
+
+    def _error_reply(self, argv, reply: bytes) -> None:
+        """afterErrorReply for the master client: an error in the stream means master and replica
+        diverged (DEBUG REPLICATE, a writable replica's own writes); Redis logs it loudly."""
+        from ..commands import table
+
+        cmd = table.lookup(argv[0])
+        name = cmd.name if cmd is not None else "<unknown>"
+        line = reply.split(b"\r\n", 1)[0]
+        # (as addReplyError hands it on: a plain "ERR" error without its code, others as sent)
+        text = (line[5:] if line.startswith(b"-ERR ") else line)[:4096].decode("latin-1")
+        self.node.log.warning("== CRITICAL == This replica is sending an error to its master: '%s' after "
+                              "processing the command '%s'" % (text, name))
+        self.node.stats.unexpected_error_replies = getattr(self.node.stats, "unexpected_error_replies", 0) + 1
 
     def _send_ack(self) -> None:
         if self.writer is not None and not self.writer.is_closing():

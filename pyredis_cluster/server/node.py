@@ -511,8 +511,8 @@ class Node:
             from ..cluster.router import blocked_redirect
 
             self.blocking.redirect_blocked(lambda c, st: blocked_redirect(self.cluster, st.keys, c))
-        if self.cron_loops % max(1, self.config["hz"]) == 0:
-            self.repl.cron()  # replicationCron, once a second
+        if self.cron_loops % max(1, self.config["hz"]) == 0 or self.repl.failover.state != "no-failover":
+            self.repl.cron()  # replicationCron, once a second (every cron tick while a FAILOVER runs)
         for hook in self.cron_hooks:
             hook()
 

@@ -81,3 +81,31 @@ def test_replica_write_deletes_an_expired_key_reads_only_hide_it(pair):
             assert r.call("DBSIZE") == b":2\r\n"
         finally:
             m.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_debug_replicate_feeds_replicas_and_their_errors_are_logged(pair):
+    """replication-4 'Data divergence ...': DEBUG REPLICATE <cmd> sends a command to the replicas only;
+    an error the replica's master client gets (an unknown command, a type clash with a writable replica's
+    own write) is logged as '== CRITICAL ==' with the error and the command name."""
+    master, replica, kind = pair
+    with RawClient(master.port) as m, RawClient(replica.port) as r:
+        assert r.call("CONFIG", "SET", "propagation-error-behavior", "ignore") == b"+OK\r\n"
+        assert m.call("DEBUG", "REPLICATE", "fake-command-1") == b"+OK\r\n"
+        assert m.call("DEBUG", "REPLICATE", "SET", "only-on-replica", "1") == b"+OK\r\n"
+        assert m.call("EXISTS", "only-on-replica") == b":0\r\n"
+        assert m.call("SET", "foo", "bar") == b"+OK\r\n"
+        assert m.call("WAIT", "1", "2000") == b":1\r\n"
+        assert r.call("GET", "only-on-replica") == b"$1\r\n1\r\n"
+        assert r.call("CONFIG", "SET", "replica-read-only", "no") == b"+OK\r\n"
+        assert r.call("SET", "number2", "foo") == b"+OK\r\n"
+        assert m.call("INCRBY", "number2", "1") == b":1\r\n"
+        assert m.call("WAIT", "1", "2000") == b":1\r\n"
+        assert r.call("GET", "number2") == b"$3\r\nfoo\r\n"
+        log = replica.log()
+        critical = [line for line in log.splitlines() if "== CRITICAL ==" in line]
+        assert len(critical) == 2, critical
+        assert ("This replica is sending an error to its master: 'unknown command 'fake-command-1', "
+                "with args beginning with: ' after processing the command '<unknown>'") in critical[0]
+        assert ("This replica is sending an error to its master: 'value is not an integer or out of "
+                "range' after processing the command 'incrby'") in critical[1]
+        assert _info(r, "stats")["unexpected_error_replies"] == "2"
