@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import signal
 import sys
 
 from .. import __version__
@@ -80,6 +81,31 @@ def is_supervised(mode: str, log: Log) -> bool:
             log.warning("systemd supervision requested or auto-detected, but NOTIFY_SOCKET not found!")
         return systemd
     return False
+
+
+def install_crash_handler(node) -> None:
+    """sigsegvHandler for a SIGABRT sent to the process (kill -ABRT): the bug report in the log, then the
+    signal again with its default action, so the process dies of it as redis-server does.  (A Python
+    handler cannot serve a real SIGSEGV/SIGBUS: the faulting instruction would run again; those keep the
+    default action.)"""
+    def handler(sig, frame):
+        log = node.log
+        try:
+            log.warning("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===")
+            log.warning("Redis %s crashed by signal: %d, si_code: 0" % (REDIS_VERSION, sig))
+            log.warning("\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n"
+                        "       Please report the crash by opening an issue on github:\n\n"
+                        "           http://github.com/redis/redis/issues\n")
+            pidfile = getattr(node, "pidfile", None)
+            if node.config["daemonize"] and pidfile:
+                os.unlink(pidfile)
+            sys.stdout.flush()
+        except BaseException:  # noqa: B902 - dying anyway
+            pass
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+
+    signal.signal(signal.SIGABRT, handler)
 
 
 def main(argv: list | None = None) -> int:
@@ -158,6 +184,7 @@ def run(config: Config, no_args: bool = False) -> int:
 
     async def amain():
         node.install_signal_handlers()
+        install_crash_handler(node)
         try:
             await node.start()
         except OSError:

@@ -102,3 +102,14 @@ def debug_loadaof(c, argv):
     finally:
         _not_propagated(c, dirty)
     return OK
+
+
+@debug_subcommand("aof-flush-sleep", lambda n: n == 3)
+def debug_aof_flush_sleep(c, argv):
+    """DEBUG AOF-FLUSH-SLEEP <microsec>: sleep that long before each write of a non-empty AOF buffer."""
+    try:
+        usec = int(argv[2])
+    except ValueError:
+        usec = 0  # atoi
+    c.node.persistence.flush_sleep_usec = max(0, usec)
+    return OK

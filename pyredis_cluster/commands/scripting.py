@@ -369,8 +369,10 @@ class Scripting:
         cmd = node.cmd_lookup.get(argv[0]) or node.cmd_lookup.get(argv[0].lower())
         if cmd is not None and cmd.subcommands and len(argv) >= 2:
             cmd = cmd.subcommands.get(argv[1].lower())
-        if cmd is None or "allow_busy" not in cmd.flags:
-            msg = BUSY_EVAL if run.eval_mode else BUSY_FUNCTION
+        loading = node.loading and cmd is not None and "loading" not in cmd.flags
+        if cmd is None or "allow_busy" not in cmd.flags or loading:
+            # processCommand checks "loading" before a busy script (a script run from the AOF being loaded)
+            msg = errors.LOADING if loading else BUSY_EVAL if run.eval_mode else BUSY_FUNCTION
             if cmd is not None and cmd.name == "exec":  # rejectCommand on EXEC: execCommandAbort
                 from .transactions import exec_abort
 

@@ -22,6 +22,7 @@ from ..commands.migrate import local_node_started
 from ..commands.transactions import unwatch_all
 from ..config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW, REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
+from . import htstats
 from .blocking import Blocking
 from .connection import Client
 from .log import ASCII_LOGO, Log
@@ -417,7 +418,7 @@ class Node:
                                  "try with %d" % got)
         elif name in ("port", "bind"):
             self.rebind(name)
-        elif name in ("appendonly", "appendfsync"):
+        elif name in ("appendonly", "appendfsync", "aof-timestamp-enabled"):
             self.persistence.config_changed(name, old, new)
         elif name == "repl-backlog-size":  # resizeReplicationBacklog: at least 16 KB
             self.config.values[name] = self.repl.backlog.resize(new)
@@ -473,6 +474,7 @@ class Node:
         now = now_ms()
         for db in self.dbs:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
+        htstats.resize_cron(self)  # the simulated hash table sizes of DEBUG HTSTATS
         if self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
             self.active_expire_cycle()
         elif self.repl.link is not None and self.active_expire_enabled:

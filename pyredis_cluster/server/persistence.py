@@ -29,6 +29,8 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import struct
+import sys
 import time
 
 from ..commands import persistence as _commands  # noqa: F401  (registers SAVE, BGSAVE, BGREWRITEAOF ...)
@@ -107,6 +109,18 @@ class Persistence:
         self._rw_next_time = 0
         self.shutdown_prepared = False
         self.exiting = False
+        self.flush_sleep_usec = 0  # DEBUG AOF-FLUSH-SLEEP (server.aof_flush_sleep)
+        # what the child reports through its info pipe (childinfo.c), and INFO's fields from it
+        self.child_info_fd = -1
+        self._child_info_buf = b""
+        self._child_report = None  # in the child: its reporter (keys processed, CoW)
+        self.cow_current = 0  # stat_current_cow_bytes
+        self.cow_peak = 0  # stat_current_cow_peak
+        self.cow_updated = 0.0  # stat_current_cow_updated (time.time())
+        self.save_keys_processed = 0  # stat_current_save_keys_processed
+        self.save_keys_total = 0  # stat_current_save_keys_total
+        self.rdb_last_cow_size = 0  # stat_rdb_cow_bytes
+        self.aof_last_cow_size = 0  # stat_aof_cow_bytes
 
     # =====================================================================================================
     # Paths
@@ -168,7 +182,7 @@ class Persistence:
         else:
             path = self.rdb_path
             if os.path.exists(path):
-                yield from self.load_rdb_file_steps(path)
+                yield from self.load_rdb_file_steps(path, at_start=True)
                 node.log.notice("DB loaded from disk: %.3f seconds" % (time.monotonic() - start))
                 self._reset_stats_after_load()
 
@@ -195,7 +209,29 @@ class Persistence:
         """rdbLoad for dump.rdb (a starting master drops the keys already expired)."""
         _drain(self.load_rdb_file_steps(path, merge))
 
-    def load_rdb_file_steps(self, path: str, merge: bool = False):
+    def _report_corrupt_rdb(self, e, blob: bytes) -> None:
+        """rdbReportError while loading a file at start: the reason, then the RDB checker's report on
+        stdout (redis_check_rdb_main), after which redis-server exits."""
+        log = self.node.log
+        msg = str(e)
+        reason = getattr(e, "reason", None)
+        if reason is not None:  # a wrong checksum
+            log.warning(msg)
+            line = 3225
+        elif msg in ("unexpected end of data", "Short read or OOM loading DB. Unrecoverable error, aborting now."):
+            log.warning("Short read or OOM loading DB. Unrecoverable error, aborting now.")
+            reason, line = "Unexpected EOF reading RDB file", 3254
+        else:
+            reason, line = msg, 3252
+        log.warning("Internal error in RDB reading offset 0, function at rdb.c:%d -> %s" % (line, reason))
+        _ok, lines = rdb.check_rdb(blob, self.node.config["dbfilename"])
+        try:
+            sys.stdout.write("".join(ln + "\n" for ln in lines))
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+
+    def load_rdb_file_steps(self, path: str, merge: bool = False, at_start: bool = False):
         node = self.node
         try:
             with open(path, "rb") as f:
@@ -213,9 +249,12 @@ class Persistence:
                 zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
                 key_load_delay=node.config["key-load-delay"])
         except rdb.RDBError as e:
+            if at_start:
+                self._report_corrupt_rdb(e, blob)
             msg = "Fatal error loading the DB %s: %s (at offset %d of %d bytes). Exiting." % (
                 path, e, getattr(e, "offset", 0), len(blob))
-            node.log.warning(msg)
+            if not at_start:
+                node.log.warning(msg)
             raise PersistenceError(msg) from None
         finally:
             node.loading = 0
@@ -245,7 +284,6 @@ class Persistence:
             try:
                 total += os.stat(self.aof_path(info.name)).st_size
             except OSError as e:
-                node.log.warning("Unable to obtain the AOF file %s length. stat: %s" % (info.name, e.strerror))
                 raise AofError("Unable to obtain the AOF file %s length. stat: %s" % (info.name, e.strerror))
         if total == 0:
             return True  # AOF_EMPTY
@@ -405,6 +443,7 @@ class Persistence:
         name = m.last_incr_name()
         try:
             self.writer = AofWriter(self.aof_path(name), node.config["appendfsync"], node.log)
+            self.writer.timestamps = node.config["aof-timestamp-enabled"]
             if m.dirty:
                 aofmod.write_manifest(self.aof_dir, m)
         except OSError as e:
@@ -467,6 +506,8 @@ class Persistence:
         if w is None:
             self.buf.clear()
             return
+        if self.flush_sleep_usec and self.buf:
+            time.sleep(self.flush_sleep_usec / 1_000_000)  # the whole server stops, as in Redis
         try:
             w.flush(force_fsync)
         except OSError as e:
@@ -486,7 +527,13 @@ class Persistence:
     def _fork(self, kind: str, work) -> int:
         """Fork a child that runs ``work()`` on a frozen copy of the dataset and exits (0 on success)."""
         node = self.node
-        pid = os.fork()
+        rfd, wfd = os.pipe()  # the child info pipe (openChildInfoPipe)
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(rfd)
+            os.close(wfd)
+            raise
         if pid == 0:  # -- the child --
             code = 1
             try:
@@ -503,9 +550,13 @@ class Persistence:
                     soft = os.sysconf("SC_OPEN_MAX")
                 except (ValueError, OSError):
                     soft = 65536
-                os.closerange(3, max(soft, 1024))
+                os.closerange(3, wfd)
+                os.closerange(wfd + 1, max(soft, 1024))
                 node.log.role = "C"
+                reporter = _ChildReporter(wfd, node, kind, self._key_save_delay())
+                self._child_report = reporter
                 work()
+                reporter.send(CHILD_INFO_COW_SIZE)
                 code = 0
             except BaseException as e:  # noqa: B902 - the child must never return into the event loop
                 try:
@@ -514,10 +565,69 @@ class Persistence:
                     pass
             finally:
                 os._exit(code)
+        os.close(wfd)
+        os.set_blocking(rfd, False)
+        self._close_child_info()
+        self.child_info_fd = rfd
         self.child_pid = pid
         self.child_type = kind
         self.child_start = time.time()
+        self.save_keys_total = sum(len(db.data) for db in node.dbs)  # dbTotalServerKeyCount
         return pid
+
+    def _key_save_delay(self) -> int:
+        return self.node.config["rdb-key-save-delay"]
+
+    def _on_key_saved(self) -> None:
+        """Called after each key the child writes: rdb-key-save-delay and the progress reports."""
+        r = self._child_report
+        if r is not None:
+            r.key_done()
+
+    def receive_child_info(self) -> None:
+        """receiveChildInfo: read what the child reported (non-blocking)."""
+        fd = self.child_info_fd
+        if fd < 0:
+            return
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            self._child_info_buf += chunk
+        buf = self._child_info_buf
+        n = _CHILD_INFO.size
+        while len(buf) >= n:
+            kind, keys, cow, cow_updated, _progress = _CHILD_INFO.unpack_from(buf)
+            buf = buf[n:]
+            if kind == CHILD_INFO_CURRENT:
+                self.cow_current = cow
+                self.cow_updated = cow_updated
+                self.cow_peak = max(self.cow_peak, cow)
+                self.save_keys_processed = keys
+            elif kind == CHILD_INFO_COW_SIZE:
+                if self.child_type == CHILD_AOF:
+                    self.aof_last_cow_size = cow
+                else:
+                    self.rdb_last_cow_size = cow
+        self._child_info_buf = buf
+
+    def _close_child_info(self) -> None:
+        """closeChildInfoPipe + resetChildState's counters."""
+        if self.child_info_fd >= 0:
+            try:
+                os.close(self.child_info_fd)
+            except OSError:
+                pass
+        self.child_info_fd = -1
+        self._child_info_buf = b""
+        self.cow_current = self.cow_peak = 0
+        self.cow_updated = 0.0
+        self.save_keys_processed = self.save_keys_total = 0
 
     def _kill_child(self) -> None:
         """killRDBChild / killAppendOnlyChild: SIGUSR1, wait, remove its temp file."""
@@ -531,6 +641,7 @@ class Persistence:
         except (ProcessLookupError, ChildProcessError):
             pass
         self._remove_temp_files(pid)
+        self._close_child_info()
         self.child_pid = -1
         self.child_type = None
         self.aof_rewrite_time_last = int(time.time() - self.child_start) if kind == CHILD_AOF \
@@ -553,6 +664,7 @@ class Persistence:
             done, status = pid, 1 << 8
         if done == 0:
             return
+        self.receive_child_info()
         kind = self.child_type
         self.child_pid = -1
         self.child_type = None
@@ -564,6 +676,7 @@ class Persistence:
             self._bgsave_done(exitcode, bysignal, pid)
         else:
             self._rewrite_done(exitcode, bysignal, pid)
+        self._close_child_info()
 
     # =====================================================================================================
     # RDB: SAVE, BGSAVE, save points
@@ -603,7 +716,8 @@ class Persistence:
                 # Strings are written uncompressed whatever rdbcompression says: the pure-Python LZF costs
                 # about half a millisecond per string, and every RDB reader accepts plain strings.
                 rdb.write_rdb(f, self.node.dbs, self._rdb_aux(aof_base), config=self.node.config,
-                              functions=function_codes(self.node))
+                              functions=function_codes(self.node),
+                              on_key=self._on_key_saved if self._child_report is not None else None)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -708,9 +822,10 @@ class Persistence:
             with open(tmp, "wb") as f:
                 if node.config["aof-use-rdb-preamble"]:
                     rdb.write_rdb(f, node.dbs, self._rdb_aux(aof_base=True), config=node.config,
-                                  functions=function_codes(node))
+                                  functions=function_codes(node),
+                                  on_key=self._on_key_saved if self._child_report is not None else None)
                 else:
-                    for chunk in aofmod.rewrite_commands(node.dbs):
+                    for chunk in aofmod.rewrite_commands(node.dbs, timestamp=node.config["aof-timestamp-enabled"]):
                         f.write(chunk)
                 f.flush()
                 os.fsync(f.fileno())
@@ -772,6 +887,7 @@ class Persistence:
         try:
             if self.writer is None:
                 self.writer = AofWriter(path, node.config["appendfsync"], node.log)
+                self.writer.timestamps = node.config["aof-timestamp-enabled"]
                 os.ftruncate(self.writer.fd, 0)
                 self.writer.size = self.writer.fsynced_size = 0
                 self.writer.buf = self.buf
@@ -988,6 +1104,9 @@ class Persistence:
         elif name == "appendfsync":
             if self.writer is not None:
                 self.writer.set_policy(new)
+        elif name == "aof-timestamp-enabled":
+            if self.writer is not None:
+                self.writer.timestamps = bool(new)
 
     # =====================================================================================================
     # Cron, disk errors, shutdown
@@ -1004,6 +1123,7 @@ class Persistence:
             else:
                 self.rewrite_background()
         if self.has_child():
+            self.receive_child_info()
             self.check_child_done()
         else:
             now = int(time.time())
@@ -1119,12 +1239,13 @@ class Persistence:
         out = [
             ("loading", 1 if node.loading else 0),
             ("async_loading", 0),
-            ("current_cow_peak", 0),
-            ("current_cow_size", 0),
-            ("current_cow_size_age", 0),
-            ("current_fork_perc", "0.00"),
-            ("current_save_keys_processed", 0),
-            ("current_save_keys_total", 0),
+            ("current_cow_peak", self.cow_peak),
+            ("current_cow_size", self.cow_current),
+            ("current_cow_size_age", int(now - self.cow_updated) if self.cow_updated else 0),
+            ("current_fork_perc", "%.2f" % (self.save_keys_processed * 100.0 / self.save_keys_total
+                                            if self.save_keys_total else 0.0)),
+            ("current_save_keys_processed", self.save_keys_processed),
+            ("current_save_keys_total", self.save_keys_total),
             ("rdb_changes_since_last_save", node.dirty),
             ("rdb_bgsave_in_progress", 1 if rdb_child else 0),
             ("rdb_last_save_time", node.lastsave),
@@ -1132,7 +1253,7 @@ class Persistence:
             ("rdb_last_bgsave_time_sec", self.rdb_save_time_last),
             ("rdb_current_bgsave_time_sec", int(now - self.child_start) if rdb_child else -1),
             ("rdb_saves", self.rdb_saves),
-            ("rdb_last_cow_size", 0),
+            ("rdb_last_cow_size", self.rdb_last_cow_size),
             ("rdb_last_load_keys_expired", self.rdb_last_load_keys_expired),
             ("rdb_last_load_keys_loaded", self.rdb_last_load_keys_loaded),
             ("aof_enabled", 0 if self.aof_state == AOF_OFF else 1),
@@ -1144,7 +1265,7 @@ class Persistence:
             ("aof_rewrites", self.aof_rewrites),
             ("aof_rewrites_consecutive_failures", self.aofrw_consecutive_failures),
             ("aof_last_write_status", "ok" if write_ok else "err"),
-            ("aof_last_cow_size", 0),
+            ("aof_last_cow_size", self.aof_last_cow_size),
             ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),
         ]
@@ -1199,6 +1320,73 @@ class Persistence:
             node.aof_feed = feed
             node.dirty = 0  # Redis: "Prevent AOF / replication"
         node.log.notice("Append Only File loaded by DEBUG LOADAOF")
+
+
+CHILD_INFO_CURRENT, CHILD_INFO_AOF_COW_SIZE, CHILD_INFO_COW_SIZE = 0, 1, 2
+_CHILD_INFO = struct.Struct("<iQQdd")  # type, keys processed, CoW bytes, when CoW was read, progress
+CHILD_COW_DUTY_CYCLE = 100
+
+
+def _private_dirty() -> int:
+    """zmalloc_get_private_dirty(-1): the bytes of this process's pages that are private and dirty."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class _ChildReporter:
+    """The child's side of the info pipe (sendChildInfoGeneric): every 1024 keys, at most once a second,
+    the keys processed and the copy-on-write size; the final CoW size when done."""
+
+    def __init__(self, fd: int, node, kind: str, key_save_delay: int):
+        self.fd = fd
+        self.node = node
+        self.pname = "RDB" if kind == CHILD_RDB else "AOF rewrite"
+        self.delay = key_save_delay
+        self.keys = 0
+        self.last_report = time.monotonic()
+        self.cow = self.peak = self.sum = self.count = 0
+        self.cow_updated = 0.0
+        self.cow_cost = 0.0
+
+    def key_done(self) -> None:
+        if self.delay:
+            rdb.debug_delay(self.delay)
+        keys = self.keys
+        self.keys = keys + 1
+        if keys & 1023 == 0:
+            now = time.monotonic()
+            if now - self.last_report >= 1.0:
+                self.send(CHILD_INFO_CURRENT)
+                self.last_report = now
+
+    def send(self, kind: int) -> None:
+        now = time.monotonic()
+        if kind != CHILD_INFO_CURRENT or not self.cow_updated or \
+                now - self.cow_updated > self.cow_cost * CHILD_COW_DUTY_CYCLE:
+            self.cow = _private_dirty()
+            self.cow_updated = time.monotonic()
+            self.cow_cost = self.cow_updated - now
+            self.peak = max(self.peak, self.cow)
+            self.sum += self.cow
+            self.count += 1
+            final = kind != CHILD_INFO_CURRENT
+            if self.cow or final:
+                msg = "Fork CoW for %s: current %d MB, peak %d MB, average %d MB" % (
+                    self.pname, self.cow >> 20, self.peak >> 20, (self.sum // self.count) >> 20)
+                if final:
+                    self.node.log.notice(msg)
+                else:
+                    self.node.log.verbose(msg)
+        try:
+            os.write(self.fd, _CHILD_INFO.pack(kind, self.keys, self.cow, time.time(), 0.0))
+        except OSError:
+            pass
 
 
 def _i_am_master(node) -> bool:

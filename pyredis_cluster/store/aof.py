@@ -363,11 +363,11 @@ def _stream_commands(key: bytes, s) -> list:
     return out
 
 
-def rewrite_commands(dbs, chunk: int = 1 << 20):
+def rewrite_commands(dbs, chunk: int = 1 << 20, timestamp: bool = False):
     """rewriteAppendOnlyFileRio: the commands that rebuild ``dbs``, in chunks of about ``chunk`` bytes:
     SELECT per database, then per key SET / RPUSH / SADD / ZADD / HMSET (64 items a command) and
-    PEXPIREAT for a key with a TTL."""
-    out: list = []
+    PEXPIREAT for a key with a TTL; first a "#TS:" annotation when ``timestamp`` (aof-timestamp-enabled)."""
+    out: list = [b"#TS:%d\r\n" % int(time.time())] if timestamp else []
     size = 0
     for db in dbs:
         if not db.data:
@@ -554,6 +554,8 @@ class AofWriter:
         self._pending_fsync = 0  # aof_pending_bio_fsync
         self._thread = None
         self.wake = None  # called when the buffer becomes non-empty (the server schedules the write)
+        self.timestamps = False  # aof-timestamp-enabled: a "#TS:<unix time>" line when the second changes
+        self.cur_timestamp = 0  # aof_cur_timestamp
         if policy == FSYNC_EVERYSEC:
             self._start_thread()
 
@@ -564,6 +566,11 @@ class AofWriter:
         buf = self.buf
         if not buf and self.wake is not None:
             self.wake()
+        if self.timestamps:
+            now = int(time.time())
+            if self.cur_timestamp < now:  # genAofTimestampAnnotationIfNeeded
+                buf.append(b"#TS:%d\r\n" % now)
+                self.cur_timestamp = now
         if db_id != self.selected_db:
             buf.append(select_command(db_id))
             self.selected_db = db_id

@@ -417,12 +417,13 @@ def _aux_defaults(aux: dict | None) -> dict:
 
 
 def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None, compress: bool = False,
-              functions=()) -> int:
+              functions=(), on_key=None) -> int:
     """rdbSaveRio into a file object, streamed (the snapshot is never held whole in memory).  Values are
     encoded as redis-server 7.0 encodes them for ``config`` (listpacks, intsets, quicklist nodes;
     :func:`dump_value`), strings LZF-compressed with ``compress`` (rdbcompression).  Keys already
     expired are kept, as Redis 7.0 saves them (a loading master drops them; an AOF base keeps them so
-    that later commands in the AOF apply to them).  Returns the number of bytes written."""
+    that later commands in the AOF apply to them).  ``on_key()`` is called after each key.  Returns the
+    number of bytes written."""
     out: list = [b"REDIS%04d" % RDB_VERSION]
     size = 9
     crc = 0
@@ -445,6 +446,8 @@ def write_rdb(f, dbs, aux: dict | None = None, chunk: int = 1 << 20, config=None
             rec = v[:1] + _string(key, compress) + v[1:]
             out.append(rec)
             size += len(rec) + 10
+            if on_key is not None:  # rdb-key-save-delay, the child's progress reports
+                on_key()
             if size >= chunk:
                 data = b"".join(out)
                 crc = crc64(data, crc)
@@ -924,8 +927,10 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_li
         crc = struct.unpack_from("<Q", blob, r.pos)[0]
         if check_crc and crc != 0 and crc != crc64(blob[:r.pos] if r.pos < len(blob) else blob):
             at[0] = r.pos
-            raise RDBError("Wrong RDB checksum expected: (%016x) got: (%016x). Aborting now."
-                           % (crc, crc64(blob[:r.pos])))
+            err = RDBError("Wrong RDB checksum expected: (%x) but got (%x). Aborting now."
+                           % (crc64(blob[:r.pos]), crc))
+            err.reason = "RDB CRC error"
+            raise err
         end = r.pos + 8
     if info is not None:
         info["end"] = end
@@ -1024,3 +1029,136 @@ def debug_delay(usec: int) -> None:
         usec = 1 if random.randrange(-usec) == 0 else 0
     if usec:
         time.sleep(usec / 1_000_000)
+
+
+# =========================================================================================================
+# The RDB checker (redis-check-rdb.c): what redis-server prints when a file it loads at start is corrupt
+# =========================================================================================================
+
+CHECK_TYPE_NAMES = ["string", "list-linked", "set-hashtable", "zset-v1", "hash-hashtable", "zset-v2",
+                    "module-value", "module-value", "", "hash-zipmap", "list-ziplist", "set-intset",
+                    "zset-ziplist", "hash-ziplist", "quicklist", "stream", "hash-listpack", "zset-listpack",
+                    "quicklist-v2", "stream-v2"]
+
+
+def check_rdb(blob: bytes, name: str, now_ms: int | None = None) -> tuple:
+    """redis_check_rdb on the bytes of an RDB file: (ok, the lines it prints).  Used when loading a file
+    at start fails, as redis-server runs the checker before it exits (rdbReportError)."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    out = ["[offset 0] Checking RDB file %s" % name]
+    r = _Reader(blob, 0)
+    st = {"doing": "start", "key": None, "type": -1, "keys": 0, "expires": 0, "expired": 0}
+
+    def info_lines():
+        return ["[info] %d keys read" % st["keys"], "[info] %d expires" % st["expires"],
+                "[info] %d already expired" % st["expired"]]
+
+    def error(msg):
+        out.append("--- RDB ERROR DETECTED ---")
+        out.append("[offset %d] %s" % (r.pos, msg))
+        out.append("[additional info] While doing: %s" % st["doing"])
+        if st["key"] is not None:
+            out.append("[additional info] Reading key '%s'" % st["key"].decode("latin-1"))
+        if st["type"] != -1:
+            t = st["type"]
+            out.append("[additional info] Reading type %d (%s)" % (
+                t, CHECK_TYPE_NAMES[t] if 0 <= t < len(CHECK_TYPE_NAMES) else "unknown"))
+        out.extend(info_lines())
+        return False, out
+
+    if len(blob) < 9:
+        r.pos = len(blob)
+        return error("Unexpected EOF reading RDB file")
+    r.pos = 9
+    if blob[:5] != b"REDIS":
+        return error("Wrong signature trying to load DB from file")
+    try:
+        version = int(blob[5:9])
+    except ValueError:
+        version = 0
+    if version < 1 or version > RDB_VERSION:
+        return error("Can't handle RDB format version %d" % version)
+    expire = -1
+    try:
+        while True:
+            st["doing"] = "read-type"
+            op = r.byte()
+            if op == OP_EXPIRETIME:
+                st["doing"] = "read-expire"
+                expire = struct.unpack("<i", r.take(4))[0] * 1000
+                continue
+            if op == OP_EXPIRETIME_MS:
+                st["doing"] = "read-expire"
+                expire = struct.unpack("<q", r.take(8))[0]
+                continue
+            if op == OP_FREQ:
+                r.byte()
+                continue
+            if op == OP_IDLE:
+                r.plain_length()
+                continue
+            if op == OP_EOF:
+                break
+            if op == OP_SELECTDB:
+                st["doing"] = "read-len"
+                dbid = r.plain_length()
+                out.append("[offset %d] Selecting DB ID %d" % (r.pos, dbid))
+                continue
+            if op == OP_RESIZEDB:
+                st["doing"] = "read-len"
+                r.plain_length()
+                r.plain_length()
+                continue
+            if op == OP_AUX:
+                st["doing"] = "read-aux"
+                k = r.string()
+                v = r.string()
+                out.append("[offset %d] AUX FIELD %s = '%s'" % (r.pos, k.decode("latin-1"), v.decode("latin-1")))
+                continue
+            if op == OP_MODULE_AUX:
+                st["doing"] = "read-module-aux"
+                return error("Unexpected EOF reading RDB file")
+            if op == OP_FUNCTION:
+                return error("Pre-release function format not supported %d" % version)
+            if op == OP_FUNCTION2:
+                st["doing"] = "read-functions"
+                r.string()
+                continue
+            if not (0 <= op <= 7 or 9 <= op <= 19):
+                return error("Invalid object type: %d" % op)
+            st["type"] = op
+            st["doing"] = "read-key"
+            key = r.string()
+            st["key"] = key
+            st["keys"] += 1
+            st["doing"] = "read-object-value"
+            read_value(r, op)
+            if expire != -1:
+                st["expires"] += 1
+                if expire < now:
+                    st["expired"] += 1
+            st["key"] = None
+            st["type"] = -1
+            expire = -1
+        if version >= 5:
+            st["doing"] = "check-sum"
+            if r.pos + 8 > len(blob):
+                r.pos = len(blob)
+                return error("Unexpected EOF reading RDB file")
+            crc = struct.unpack_from("<Q", blob, r.pos)[0]
+            expected = crc64(blob[:r.pos])
+            r.pos += 8
+            if crc == 0:
+                out.append("[offset %d] RDB file was saved with checksum disabled: no check performed." % r.pos)
+            elif crc != expected:
+                return error("RDB CRC error")
+            else:
+                out.append("[offset %d] Checksum OK" % r.pos)
+    except RDBError as e:
+        msg = str(e)
+        return error("Unexpected EOF reading RDB file" if msg == "unexpected end of data" else msg)
+    except (struct.error, IndexError, ValueError, OverflowError):
+        return error("Unexpected EOF reading RDB file")
+    out.append("\\o/ RDB looks OK! \\o/")
+    out.extend(info_lines())
+    return True, out

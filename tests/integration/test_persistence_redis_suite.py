@@ -1,0 +1,219 @@
+"""Persistence behaviours that Redis 7.0's own tcl suite (integration/rdb, aof, aof-multi-part, logging)
+checks, asserted the same way on our server and on Debian's redis-server.
+
+Every loop is bounded in time; every server is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from helpers import ROOT, RawClient, free_port, start_server, wait_until
+
+KINDS = ["ours", "redis"]
+DEBUG = ["--enable-debug-command", "yes"]
+
+
+def _info(c: RawClient, section: str = "persistence") -> dict:
+    raw = c.call("INFO", section).decode()
+    return dict(line.split(":", 1) for line in raw.split("\r\n") if ":" in line and not line.startswith("$"))
+
+
+@pytest.fixture
+def servers():
+    started = []
+    yield started
+    for s in started:
+        s.stop(signal.SIGKILL)
+        shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+def _run_to_exit(kind: str, workdir: str, args: list, timeout: float = 20.0) -> tuple:
+    """Start a server that is expected to exit by itself; returns (exit code, its output)."""
+    if kind == "ours":
+        cmd = [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
+    else:
+        cmd = [shutil.which("redis-server")]
+    cmd += ["--port", str(free_port()), "--bind", "127.0.0.1", "--dir", workdir] + args
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(5)
+        pytest.fail("the server did not exit:\n" + out.decode("latin-1"))
+    return proc.returncode, out.decode("latin-1")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_corrupt_rdb_checksum_stops_the_start_with_the_checker_report(servers, kind):
+    """rdb.tcl 'Server should not start if RDB is corrupted': the CRC error is reported (the RDB checker's
+    report on stdout, its '[offset N] RDB CRC error' among the last lines) and the server exits."""
+    srv = start_server(kind)
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        c.call("SET", "a", "b")
+        c.call("RPUSH", "l", "1", "2", "3")
+        assert c.call("SAVE") == b"+OK\r\n"
+    srv.stop()
+    path = os.path.join(srv.workdir, "dump.rdb")
+    with open(path, "r+b") as f:
+        f.seek(-8, 2)
+        f.write(b"foobar00")
+    code, out = _run_to_exit(kind, srv.workdir, ["--save", ""])
+    assert code == 1
+    assert re.search(r"# Wrong RDB checksum expected: \([0-9a-f]+\) but got \(30307261626f6f66\)\. Aborting now\.", out)
+    assert "Internal error in RDB reading offset 0, function at rdb.c:" in out
+    tail = out.rstrip("\n").split("\n")[-10:]
+    assert "[offset 0] Checking RDB file dump.rdb" in out
+    assert any(re.fullmatch(r"\[offset \d+\] RDB CRC error", line) for line in tail), tail
+    assert "[additional info] While doing: check-sum" in tail
+    assert tail[-3:] == ["[info] 2 keys read", "[info] 0 expires", "[info] 0 already expired"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_aof_timestamp_annotations(servers, kind):
+    """aof.tcl 'Generate timestamp annotations in AOF': with aof-timestamp-enabled the incr file and a
+    rewritten (non-RDB) base start with '#TS:<unix time>'; such a file loads again."""
+    srv = start_server(kind, args=DEBUG + ["--appendonly", "yes"])
+    servers.append(srv)
+    aofdir = os.path.join(srv.workdir, "appendonlydir")
+    with RawClient(srv.port) as c:
+        c.call("CONFIG", "SET", "aof-timestamp-enabled", "yes")
+        c.call("CONFIG", "SET", "aof-use-rdb-preamble", "no")
+        assert c.call("SET", "foo", "bar") == b"+OK\r\n"
+        with open(os.path.join(aofdir, "appendonly.aof.1.incr.aof"), "rb") as f:
+            first = f.readline()
+        assert re.fullmatch(rb"#TS:\d+\r\n", first), first
+        assert int(first[4:-2]) >= int(time.time()) - 5
+        c.call("BGREWRITEAOF")
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and
+                   os.path.exists(os.path.join(aofdir, "appendonly.aof.2.base.aof")), timeout=20, what="rewrite")
+        with open(os.path.join(aofdir, "appendonly.aof.2.base.aof"), "rb") as f:
+            assert re.fullmatch(rb"#TS:\d+\r\n", f.readline())
+        c.call("SET", "foo2", "bar2")
+        assert c.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert c.call("MGET", "foo", "foo2") == b"*2\r\n$3\r\nbar\r\n$4\r\nbar2\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_debug_aof_flush_sleep_delays_the_reply_of_a_write(servers, kind):
+    """DEBUG AOF-FLUSH-SLEEP <microsec>: each write of the AOF buffer waits that long, and the reply of the
+    write waits for it; 0 switches it off."""
+    srv = start_server(kind, args=DEBUG + ["--appendonly", "yes", "--appendfsync", "always"])
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        assert c.call("DEBUG", "AOF-FLUSH-SLEEP", "300000") == b"+OK\r\n"
+        t0 = time.monotonic()
+        assert c.call("INCR", "n") == b":1\r\n"
+        assert time.monotonic() - t0 >= 0.28
+        t0 = time.monotonic()
+        assert c.call("GET", "n") == b"$1\r\n1\r\n"  # nothing to write: no sleep
+        assert time.monotonic() - t0 < 0.25
+        assert c.call("DEBUG", "AOF-FLUSH-SLEEP", "0") == b"+OK\r\n"
+        t0 = time.monotonic()
+        assert c.call("INCR", "n") == b":2\r\n"
+        assert time.monotonic() - t0 < 0.25
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_missing_aof_file_is_reported_once(kind):
+    """aof-multi-part.tcl 'can't load data when some file missing': the stat error is logged once."""
+    workdir = tempfile.mkdtemp(prefix="pyredis-test-")
+    try:
+        aofdir = os.path.join(workdir, "appendonlydir")
+        os.makedirs(aofdir)
+        with open(os.path.join(aofdir, "appendonly.aof.1.base.aof"), "wb") as f:
+            f.write(b"*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n")
+        with open(os.path.join(aofdir, "appendonly.aof.manifest"), "w") as f:
+            f.write("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
+        code, out = _run_to_exit(kind, workdir, ["--appendonly", "yes", "--save", ""])
+        assert code == 1
+        found = re.findall(r"appendonly\.aof\.1\.incr\.aof .*No such file or directory", out)
+        assert len(found) == 1, out
+        assert "Unable to obtain the AOF file appendonly.aof.1.incr.aof length. stat: No such file or directory" in out
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sigabrt_writes_a_crash_report_and_kills_the_process(servers, kind):
+    """logging.tcl 'Crash report generated on SIGABRT': the bug report says 'crashed by signal: 6' and the
+    process dies of the signal."""
+    srv = start_server(kind, args=["--crash-memcheck-enabled", "no"])
+    servers.append(srv)
+    os.kill(srv.pid, signal.SIGABRT)
+    srv.proc.wait(15)
+    assert srv.proc.returncode == -signal.SIGABRT
+    log = srv.log()
+    assert "=== REDIS BUG REPORT START: Cut & paste starting from here ===" in log
+    assert re.search(r"Redis 7\.0\.\d+ crashed by signal: 6, si_code: 0", log)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bgsave_child_reports_progress_and_cow(servers, kind):
+    """rdb.tcl 'Test child sending info': while a slow BGSAVE runs (rdb-key-save-delay), INFO shows the
+    keys the child has written, the total, the percentage and its copy-on-write size; then it resets."""
+    srv = start_server(kind, args=DEBUG)
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        assert c.call("DEBUG", "POPULATE", "6000", "key", "100") == b"+OK\r\n"
+        info = _info(c)
+        assert info["current_save_keys_total"] == "0" and info["current_cow_size"] == "0"
+        assert info["rdb_last_cow_size"] == "0"
+        c.call("CONFIG", "SET", "rdb-key-save-delay", "1000")  # 6000 keys: at least 6 seconds
+        assert c.call("BGSAVE") == b"+Background saving started\r\n"
+        assert _info(c)["current_save_keys_total"] == "6000"
+
+        def progressed():
+            i = _info(c)
+            return int(i["current_save_keys_processed"]) > 0 and float(i["current_fork_perc"]) > 0 and i
+        i = wait_until(progressed, timeout=10, what="a progress report")
+        assert i["rdb_bgsave_in_progress"] == "1"
+        assert int(i["current_save_keys_processed"]) <= 6000
+        for n in range(20):  # the child touches pages: its CoW is reported (Redis: after the parent writes)
+            c.call("SETRANGE", "key:%d" % n, "0", "B" * 100)
+        wait_until(lambda: int(_info(c)["current_cow_size"]) > 0, timeout=10, what="a CoW report")
+        wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", timeout=30, what="the end of the bgsave")
+        i = _info(c)
+        assert i["current_save_keys_processed"] == "0" and i["current_save_keys_total"] == "0"
+        assert i["current_cow_size"] == "0" and i["current_fork_perc"] == "0.00"
+        assert int(i["rdb_last_cow_size"]) > 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_slow_script_in_the_aof_being_loaded_answers_loading(servers, kind):
+    """aof.tcl 'EVAL timeout with slow verbatim Lua script from AOF': while DEBUG LOADAOF runs a slow
+    script from the file, other clients get -LOADING (not -BUSY); the script's write is applied."""
+    srv = start_server(kind, args=DEBUG + ["--appendonly", "yes", "--lua-time-limit", "1",
+                                           "--aof-use-rdb-preamble", "no"])
+    servers.append(srv)
+    script = b"redis.call('set',KEYS[1],'y'); for i=1,300000 do redis.call('ping') end return 'ok'"
+    incr = os.path.join(srv.workdir, "appendonlydir", "appendonly.aof.1.incr.aof")
+    with open(incr, "wb") as f:
+        f.write(b"*2\r\n$6\r\nselect\r\n$1\r\n9\r\n")
+        f.write(b"*4\r\n$4\r\neval\r\n$%d\r\n%s\r\n$1\r\n1\r\n$1\r\nx\r\n" % (len(script), script))
+    with RawClient(srv.port, timeout=60) as loader, RawClient(srv.port) as c:
+        loader.send_raw(b"*2\r\n$5\r\nDEBUG\r\n$7\r\nLOADAOF\r\n")
+        deadline = time.monotonic() + 10
+        reply = b""
+        while time.monotonic() < deadline:
+            reply = c.call("PING")
+            if reply != b"+PONG\r\n":
+                break
+            time.sleep(0.01)
+        assert reply.startswith(b"-LOADING"), reply
+        assert loader.read_reply() == b"+OK\r\n"
+        c.call("SELECT", "9")
+        assert c.call("GET", "x") == b"$1\r\ny\r\n"
+    assert "Slow script detected" in srv.log()
