@@ -152,8 +152,11 @@ class Client(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
-        self.addr = _fmt_addr(peer)
-        self.laddr = _fmt_addr(local)
+        if isinstance(local, str) and local:  # a unix socket: Redis shows its path, port 0
+            self.addr = self.laddr = "%s:0" % local
+        else:
+            self.addr = _fmt_addr(peer)
+            self.laddr = _fmt_addr(local)
         if sock is not None:
             self.fd = sock.fileno()
         node = self.node
@@ -550,6 +553,8 @@ class Client(asyncio.Protocol):
             flags += "d"
         if self.close_after_reply:
             flags += "c"
+        if self.laddr.endswith(":0") and self.laddr.startswith("/"):
+            flags += "U"  # a unix socket client
         if self.readonly:
             flags += "r"
         flags = flags or "N"

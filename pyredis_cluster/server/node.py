@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -621,6 +622,23 @@ class Node:
         if self.tcp_port is None:
             self.tcp_port = port
         self.port = self.tcp_port
+        path = self.config["unixsocket"]
+        if path:  # listenToPort's unix part (anetUnixServer): a stale socket file is replaced
+            try:
+                if stat.S_ISSOCK(os.stat(path).st_mode):
+                    os.unlink(path)
+            except OSError:
+                pass
+            try:
+                server = await self.loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+            except OSError as e:
+                self.log.warning("Failed opening Unix socket: %s" % e.strerror)
+                raise
+            perm = self.config["unixsocketperm"]
+            if perm:
+                os.chmod(path, perm)
+            self.servers.append(server)
+            self.unix_path = path
 
     start_hooks: list = [local_node_started]  # (MIGRATE to a node of this process: commands/migrate.py)
 
@@ -638,6 +656,12 @@ class Node:
     async def stop(self) -> None:
         for s in self.servers:
             s.close()
+        if getattr(self, "unix_path", None):  # closeListeningSockets(unlink_unix_socket=1)
+            try:
+                os.unlink(self.unix_path)
+            except OSError:
+                pass
+            self.unix_path = None
         for c in list(self.clients.values()):
             c.close()
         self.persistence.on_stop()  # the final save (signals) and the AOF fsync'd and closed

@@ -198,12 +198,13 @@ def test_slow_script_in_the_aof_being_loaded_answers_loading(servers, kind):
     srv = start_server(kind, args=DEBUG + ["--appendonly", "yes", "--lua-time-limit", "1",
                                            "--aof-use-rdb-preamble", "no"])
     servers.append(srv)
-    script = b"redis.call('set',KEYS[1],'y'); for i=1,300000 do redis.call('ping') end return 'ok'"
+    script = b"redis.call('set',KEYS[1],'y'); for i=1,1000000 do redis.call('ping') end return 'ok'"
     incr = os.path.join(srv.workdir, "appendonlydir", "appendonly.aof.1.incr.aof")
     with open(incr, "wb") as f:
         f.write(b"*2\r\n$6\r\nselect\r\n$1\r\n9\r\n")
         f.write(b"*4\r\n$4\r\neval\r\n$%d\r\n%s\r\n$1\r\n1\r\n$1\r\nx\r\n" % (len(script), script))
     with RawClient(srv.port, timeout=60) as loader, RawClient(srv.port) as c:
+        assert c.call("PING") == b"+PONG\r\n"  # (a connection not yet accepted is served only after the script)
         loader.send_raw(b"*2\r\n$5\r\nDEBUG\r\n$7\r\nLOADAOF\r\n")
         deadline = time.monotonic() + 10
         reply = b""
@@ -217,3 +218,34 @@ def test_slow_script_in_the_aof_being_loaded_answers_loading(servers, kind):
         c.call("SELECT", "9")
         assert c.call("GET", "x") == b"$1\r\ny\r\n"
     assert "Slow script detected" in srv.log()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unixsocket_listens_and_is_removed_at_exit(kind):
+    """unixsocket: clients connect through the socket file (aof-race.tcl runs redis-benchmark -s on it);
+    CLIENT LIST shows addr=laddr=<path>:0 and flag U; the file goes away when the server exits."""
+    import socket as socketmod
+
+    workdir = tempfile.mkdtemp(prefix="pyredis-test-")
+    path = os.path.join(workdir, "redis.sock")
+    srv = start_server(kind, workdir=workdir, args=["--unixsocket", path, "--unixsocketperm", "700"])
+    try:
+        wait_until(lambda: os.path.exists(path), timeout=10, what="the socket file")
+        assert oct(os.stat(path).st_mode & 0o777) == "0o700"
+        s = socketmod.socket(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
+        data = b""
+        deadline = time.monotonic() + 10
+        while not data.endswith(b"\n\r\n") and time.monotonic() < deadline:
+            data += s.recv(65536)
+        s.close()
+        line = data.split(b"\r\n", 1)[1].decode()
+        assert " addr=%s:0 laddr=%s:0 " % (path, path) in line
+        assert " flags=U " in line
+        srv.stop()
+        assert not os.path.exists(path)
+    finally:
+        srv.stop(signal.SIGKILL)
+        shutil.rmtree(workdir, ignore_errors=True)
