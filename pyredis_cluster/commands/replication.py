@@ -151,7 +151,7 @@ def role(c, argv):
                              str(r.repl_ack_offset).encode()])
         return [b"master", repl.backlog.offset, replicas]
     link = repl.link
-    state = {"connect": b"connect", "connecting": b"connecting", "sync": b"sync",
+    state = {"connect": b"connect", "connecting": b"connecting", "handshake": b"handshake", "sync": b"sync",
              "connected": b"connected"}.get(link.state, b"connect")
     return [b"slave", link.host.encode(), link.port, state, repl.backlog.offset if link.connected else -1]
 

@@ -66,12 +66,32 @@ class Replication:
             cached = (self.backlog.replid, self.backlog.offset)
         for db in node.dbs:
             db.replica_mode = True
+        self._disconnect_blocked_clients()
         node.log.role = "S"
         self.master.disconnect_replicas()
         self.link = ReplicaLink(self, host, port, cached)
         node.log.notice("Connecting to MASTER %s:%d" % (host, port))
         self.link.start()
         node.refresh_clients()
+
+    def _disconnect_blocked_clients(self) -> None:
+        """disconnectAllBlockedClients: a master turning replica releases its blocked clients (BLPOP,
+        WAIT ...) with an error and closes them -- served later by the master's stream they would
+        diverge from it."""
+        from ..protocol.reply import Raw, error_bytes
+        from ..server.blocking import BlockedState
+
+        node = self.node
+        err = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+        for c in list(node.clients.values()):
+            if type(getattr(c, "blocked", None)) is BlockedState:
+                for w in [w for w in self.master.waiting if w[0] is c]:  # (a WAIT)
+                    self.master.waiting.remove(w)
+                    if w[3] is not None:
+                        w[3].cancel()
+                node.stats.error(err)
+                c.close_after_reply = True
+                node.blocking.unblock(c, Raw(error_bytes(err)))
 
     def info(self) -> list:
         """The fields of INFO replication, in Redis 7.0's order."""
@@ -94,12 +114,15 @@ class Replication:
             out += [("slave_priority", node.config["replica-priority"]),
                     ("slave_read_only", 1 if node.config["replica-read-only"] else 0),
                     ("replica_announced", 1 if node.config["replica-announced"] else 0)]
-        out.append(("connected_slaves", len(self.master.replicas)))
-        for i, r in enumerate(self.master.replicas):
+        every = self.master.replicas + self.master.pending
+        out.append(("connected_slaves", len(every)))
+        for i, r in enumerate(every):
             ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
-            lag = int(time.monotonic() - r.repl_ack_time)
-            out.append(("slave%d" % i, "ip=%s,port=%d,state=online,offset=%d,lag=%d"
-                        % (ip, getattr(r, "repl_listening_port", 0), r.repl_ack_offset, lag)))
+            online = getattr(r, "repl_state", None) == "online"
+            lag = int(time.monotonic() - (r.repl_ack_time if online else r.repl_wait_since))
+            out.append(("slave%d" % i, "ip=%s,port=%d,state=%s,offset=%d,lag=%d"
+                        % (ip, getattr(r, "repl_listening_port", 0), "online" if online else "wait_bgsave",
+                           r.repl_ack_offset, lag)))
         out += [("master_failover_state", self.failover.state), ("master_replid", bl.replid),
                 ("master_replid2", bl.replid2), ("master_repl_offset", bl.offset),
                 ("second_repl_offset", bl.second_replid_offset), ("repl_backlog_active", 1 if bl.active else 0),

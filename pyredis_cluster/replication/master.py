@@ -28,6 +28,10 @@ class MasterSide:
         self.repl = repl
         self.node = repl.node
         self.replicas: list = []  # Client objects that completed PSYNC
+        # replicas waiting for a diskless full sync to start (SLAVE_STATE_WAIT_BGSAVE_START): Redis waits
+        # repl-diskless-sync-delay seconds for more replicas, so that one snapshot serves them all
+        self.pending: list = []
+        self.pending_timer = None
         self.seldb = -1  # the db the stream last SELECTed (-1: emit SELECT before the next command)
         self.waiting: list = []  # (client, numreplicas, target offset, timer) of clients in WAIT
         self.last_ping = time.monotonic()
@@ -92,19 +96,59 @@ class MasterSide:
             bl.second_replid_offset = -1
             bl.create()
         node.log.notice("Replica %s asks for synchronization" % client.addr)
+        client.repl_sends_acks = not is_sync
+        cfg = node.config
+        delay = cfg["repl-diskless-sync-delay"] if cfg["repl-diskless-sync"] else 0
+        if delay > 0 or self.pending:
+            client.repl_state = "wait_bgsave"
+            client.is_replica = True  # (CLIENT LIST flags S from SYNC on)
+            client.repl_ack_offset = 0
+            client.repl_wait_since = time.monotonic()
+            client.repl_is_sync = is_sync
+            if client not in self.pending:
+                self.pending.append(client)
+            if len(self.pending) == 1:
+                node.log.notice("Delay next BGSAVE for diskless SYNC")
+            self._check_pending()
+            return NO_REPLY
+        self._full_sync([client], [is_sync])
+        return NO_REPLY
+
+    def _check_pending(self) -> None:
+        """replicationStartPendingFork: start the delayed sync once the first waiting replica waited
+        repl-diskless-sync-delay seconds, or repl-diskless-sync-max-replicas of them are waiting."""
+        self.pending_timer = None
+        if not self.pending:
+            return
+        cfg = self.node.config
+        delay = cfg["repl-diskless-sync-delay"] if cfg["repl-diskless-sync"] else 0
+        max_replicas = cfg["repl-diskless-sync-max-replicas"]
+        waited = time.monotonic() - min(c.repl_wait_since for c in self.pending)
+        if waited >= delay or (max_replicas and len(self.pending) >= max_replicas):
+            clients, self.pending = self.pending, []
+            self._full_sync(clients, [c.repl_is_sync for c in clients])
+        else:
+            self.pending_timer = self.node.loop.call_later(max(0.01, delay - waited), self._check_pending)
+
+    def _full_sync(self, clients, is_syncs) -> None:
+        """One snapshot of the dataset for every replica in ``clients``, then the stream."""
+        node = self.node
+        bl = self.backlog
+        clients = [c for c in clients if c.transport is not None and not c.transport.is_closing()]
+        if not clients:
+            return
         offset_now = bl.offset
         aux = {b"repl-stream-db": b"0", b"repl-id": bl.replid.encode(), b"repl-offset": b"%d" % offset_now}
         payload = rdb.dump_rdb(node.dbs, aux, functions=function_codes(node))
-        out = b""
-        client.repl_sends_acks = not is_sync
-        if not is_sync:
-            out += b"+FULLRESYNC %s %d\r\n" % (bl.replid.encode(), offset_now)
-        out += b"$%d\r\n" % len(payload) + payload
-        client.transport.write(out)
+        for client, is_sync in zip(clients, is_syncs):
+            out = b""
+            if not is_sync:
+                out += b"+FULLRESYNC %s %d\r\n" % (bl.replid.encode(), offset_now)
+            out += b"$%d\r\n" % len(payload) + payload
+            client.transport.write(out)
+            self._add_replica(client)
+            node.log.notice("Synchronization with replica %s succeeded" % client.addr)
         self.seldb = -1  # the stream after a snapshot starts with SELECT
-        self._add_replica(client)
-        node.log.notice("Synchronization with replica %s succeeded" % client.addr)
-        return NO_REPLY
 
     def _add_replica(self, client) -> None:
         client.repl_state = REPL_STATE_ONLINE
@@ -122,9 +166,10 @@ class MasterSide:
         self._check_waiting()
 
     def disconnect_replicas(self) -> None:
-        for r in list(self.replicas):
+        for r in list(self.replicas) + self.pending:
             r.close()
         self.replicas.clear()
+        self.pending.clear()
 
     # -- ACKs and WAIT ---------------------------------------------------------------------------------
 
@@ -190,6 +235,8 @@ class MasterSide:
                     w[3].cancel()
         if getattr(client, "is_replica_client", False):
             self.replica_gone(client)
+        elif client in self.pending:
+            self.pending.remove(client)
 
     # -- cron ------------------------------------------------------------------------------------------
 
@@ -205,6 +252,10 @@ class MasterSide:
         if self.replicas and now - self.last_ping >= period and self.repl.link is None and not manual_failover:
             self.last_ping = now
             self.feed(encode_command([b"ping"]))  # part of the stream (no SELECT): keeps replicas' links alive
+        for r in self.pending:  # newlines keep the waiting replicas' handshake alive
+            t = r.transport
+            if t is not None and not t.is_closing():
+                t.write(b"\n")
         timeout = self.node.config["repl-timeout"]
         for r in list(self.replicas):
             if now - r.repl_ack_time > timeout and getattr(r, "repl_sends_acks", True):

@@ -38,6 +38,10 @@ class ReplicaLink:
         self.sync_in_progress = False
         self.stopped = False
         self.client = None  # the master client executing the stream
+        # The db the stream had selected: a partial resync continues the stream where it stopped, without
+        # a new SELECT (Redis keeps the cached master client, and its db, across the reconnection).
+        self.stream_db = 0
+        self.pending: list = []
 
     @property
     def processed_offset(self) -> int:
@@ -97,12 +101,19 @@ class ReplicaLink:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port, limit=1 << 30), timeout=cfg["repl-timeout"])
         self.writer = writer
+        self.state = "handshake"
         node.log.notice("MASTER <-> REPLICA sync started")
 
         async def call(*args) -> bytes:
             writer.write(encode_command([a if isinstance(a, bytes) else str(a).encode() for a in args]))
             while True:
-                line = await reader.readline()
+                # (a master delaying a full sync sends newlines meanwhile: each one restarts the timeout)
+                try:
+                    line = await asyncio.wait_for(reader.readline(), timeout=cfg["repl-timeout"])
+                except asyncio.TimeoutError:
+                    node.log.warning("Timeout connecting to the MASTER...")
+                    raise ConnectionError("timeout during the handshake") from None
+                self.last_io = time.time()
                 if not line:
                     raise ConnectionError("master closed the connection")
                 if line.strip():
@@ -159,7 +170,12 @@ class ReplicaLink:
         self.sync_in_progress = True
         self.state = "sync"
         while True:
-            line = await reader.readline()
+            try:
+                line = await asyncio.wait_for(reader.readline(), timeout=node.config["repl-timeout"])
+            except asyncio.TimeoutError:
+                node.log.warning("Timeout receiving bulk data from MASTER... If the problem persists try to "
+                                 "set the 'repl-timeout' parameter in redis.conf to a larger value.")
+                raise ConnectionError("timeout receiving the RDB") from None
             if not line:
                 raise ConnectionError("master closed the connection during the sync")
             if line.strip():
@@ -183,6 +199,7 @@ class ReplicaLink:
         if p is not None:
             p.after_full_sync()  # the AOF restarts from the master's dataset (restartAOFAfterSYNC)
         self.master_replid = replid
+        self.stream_db = 0
         self.repl.backlog.reset(replid, offset)
         self.sync_in_progress = False
 
@@ -222,6 +239,8 @@ class ReplicaLink:
         mc = node.new_pseudo_client()  # a Client without a socket (the shell above us makes it)
         mc.is_master = True
         mc.authenticated = True
+        if 0 <= self.stream_db < len(node.dbs):
+            mc.select(self.stream_db)
         mc.addr = _addr(self.writer.get_extra_info("peername")) or "%s:%d" % (self.host, self.port)
         mc.laddr = _addr(self.writer.get_extra_info("sockname")) or "?"
         sock = self.writer.get_extra_info("socket")
@@ -234,6 +253,7 @@ class ReplicaLink:
         try:
             await self._read_stream(reader, mc)
         finally:
+            self.stream_db = mc.db.id
             node.clients.pop(mc.id, None)
 
     def _master_client_killed(self) -> None:
@@ -250,6 +270,7 @@ class ReplicaLink:
         node = self.node
         parser = RequestParser()
         bl = self.repl.backlog
+        self.pending = []  # the commands of a transaction not yet executed
         timeout = node.config["repl-timeout"]
         while True:
             data = await asyncio.wait_for(reader.read(65536), timeout=timeout)
@@ -270,6 +291,7 @@ class ReplicaLink:
                 raise ConnectionError("protocol error from master: %s" % err)
 
     def _apply(self, cmds, mc, bl) -> None:
+        pending = self.pending
         for argv in cmds:
             raw = encode_command(argv)
             if argv[0].lower() == b"replconf" and len(argv) >= 2 and argv[1].lower() == b"getack":
@@ -282,7 +304,16 @@ class ReplicaLink:
                     if chunk[:1] == b"-":
                         self._error_reply(argv, chunk)
                 mc.out.clear()
-            # what we applied goes on to our own replicas, and counts in our offset
+            # what we applied goes on to our own replicas, and counts in our offset -- a transaction
+            # only once its EXEC ran (Redis advances the master client's reploff outside MULTI only):
+            # if the link drops in the middle, the partial resync starts again at its MULTI
+            if mc.multi is not None:
+                pending.append(raw)
+                continue
+            if pending:
+                pending.append(raw)
+                raw = b"".join(pending)
+                pending.clear()
             self.repl.master.feed(raw)
 
     def _error_reply(self, argv, reply: bytes) -> None:

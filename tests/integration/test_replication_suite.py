@@ -109,3 +109,81 @@ def test_debug_replicate_feeds_replicas_and_their_errors_are_logged(pair):
         assert ("This replica is sending an error to its master: 'value is not an integer or out of "
                 "range' after processing the command 'incrby'") in critical[1]
         assert _info(r, "stats")["unexpected_error_replies"] == "2"
+
+
+def _role(client) -> list:
+    """ROLE's reply, flattened to its simple elements."""
+    import re
+
+    return re.findall(rb"[$+:](?:\d+\r\n)?([^\r\n$*:]*)\r\n", client.call("ROLE"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_delayed_diskless_sync_keeps_the_replica_in_handshake_until_it_times_out(kind):
+    """replication 'Slave enters handshake' / 'Slave is able to detect timeout during handshake': a master
+    with repl-diskless-sync-delay holds the PSYNC reply back (sending newlines meanwhile); the replica's ROLE
+    says handshake, INFO on the master lists it as wait_bgsave; once the master stops sending (DEBUG SLEEP)
+    the replica gives up after repl-timeout with 'Timeout connecting to the MASTER...'."""
+    args = ["--enable-debug-command", "yes"]
+    master = start_server(kind, args=args + ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1000"])
+    replica = start_server(kind, args=args + ["--repl-timeout", "3"])
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: b"handshake" in r.call("ROLE"), what="handshake state")
+            _wait(lambda: "state=wait_bgsave" in _info(m).get("slave0", ""), what="wait_bgsave on the master")
+            assert _info(m)["connected_slaves"] == "1"
+            time.sleep(4)  # newlines keep the handshake alive beyond repl-timeout
+            assert b"handshake" in r.call("ROLE")
+            assert "Timeout connecting to the MASTER" not in replica.log()
+            m.send_raw(b"*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$1\r\n6\r\n")
+            _wait(lambda: "Timeout connecting to the MASTER..." in replica.log(), timeout=10, what="timeout")
+            assert m.read_reply() == b"+OK\r\n"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_delayed_diskless_sync_starts_after_the_delay_for_all_waiting_replicas(kind):
+    """repl-diskless-sync-delay: the full sync starts once the first replica waited that long; the replicas
+    that came meanwhile share it."""
+    args = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "2"]
+    master = start_server(kind, args=args)
+    replicas = [start_server(kind), start_server(kind)]
+    try:
+        with RawClient(master.port) as m:
+            assert m.call("SET", "k", "v") == b"+OK\r\n"
+            t0 = time.monotonic()
+            for rep in replicas:
+                with RawClient(rep.port) as r:
+                    assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info(m).get("connected_slaves") == "2", what="two replicas waiting")
+            for rep in replicas:
+                with RawClient(rep.port) as r:
+                    _wait(lambda: _info(r).get("master_link_status") == "up", timeout=15, what="sync")
+                    assert r.call("GET", "k") == b"$1\r\nv\r\n"
+            assert time.monotonic() - t0 >= 1.5
+            assert _info(m, "stats")["sync_full"] == "2"
+    finally:
+        for rep in replicas:
+            rep.stop()
+        master.stop()
+
+
+def test_blocked_clients_are_released_when_the_master_becomes_a_replica(pair):
+    """replication 'BLPOP followed by role change, issue #2473': REPLICAOF releases the clients blocked
+    on the former master with -UNBLOCKED and closes them; the new master's pushes must not feed them."""
+    master, replica, kind = pair
+    with RawClient(master.port) as m, RawClient(replica.port) as r, RawClient(master.port) as blocked:
+        blocked.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$3\r\nfoo\r\n$1\r\n0\r\n")
+        _wait(lambda: "blocked_clients:1" in m.call("INFO", "clients").decode(), what="BLPOP blocked")
+        assert r.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+        assert m.call("REPLICAOF", "127.0.0.1", str(replica.port)) == b"+OK\r\n"
+        assert blocked.read_reply() == (b"-UNBLOCKED force unblock from blocking operation, instance state "
+                                        b"changed (master -> replica?)\r\n")
+        assert blocked.read_until_close() == b""
+        _wait(lambda: _info(m).get("master_link_status") == "up", what="link up")
+        assert r.call("RPUSH", "foo", "a", "b", "c") == b":3\r\n"
+        _wait(lambda: m.call("LRANGE", "foo", "0", "-1") == b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
+              what="the push replicated whole")
