@@ -1175,7 +1175,8 @@ class Config:
         if self._reading:
             # Reading a file: the first "save" line replaces the defaults, later ones add to it
             # (config.c keeps this "abnormal aggregate" for compatibility).
-            if not self._save_loaded:
+            # A lone "" (setConfigSaveOption's special case) resets the list first, even a later one.
+            if not self._save_loaded or not args:
                 self._save_loaded = True
                 return pairs
             return tuple(self.values["save"]) + pairs

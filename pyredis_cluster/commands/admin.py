@@ -368,7 +368,9 @@ def _clients_section(node) -> list:
         ("maxclients", node.config["maxclients"]),
         ("client_recent_max_input_buffer", max_in),
         ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", sum(1 for c in clients if c.blocked is not None and c.blocked != "shutdown")),
+        # a client whose command waits for CLIENT PAUSE to end is blocked too (BLOCKED_POSTPONE)
+        ("blocked_clients", sum(1 for c in clients if c.blocked is not None
+                                or node.pause_until and c.blocked is None and c.paused_queue)),
         ("tracking_clients", node.tracking.clients),
         ("clients_in_timeout_table", sum(1 for c in clients if c.blocked is not None and c.blocked != "shutdown")),
     ]
@@ -560,8 +562,8 @@ def _stats_section(node) -> list:
         ("total_writes_processed", getattr(stats, "writes_processed", stats.commands)),
         ("io_threaded_reads_processed", 0),
         ("io_threaded_writes_processed", 0),
-        ("reply_buffer_shrinks", 0),
-        ("reply_buffer_expands", 0),
+        ("reply_buffer_shrinks", getattr(stats, "reply_buffer_shrinks", 0)),
+        ("reply_buffer_expands", getattr(stats, "reply_buffer_expands", 0)),
     ]
 
 
@@ -625,11 +627,20 @@ def _errorstats_section(node) -> list:
 
 
 def _latencystats_section(node) -> list:
+    """genRedisInfoStringLatencyStats: each command's latency-tracking-info-percentiles (none while
+    latency-tracking is off)."""
+    from ..server.latency_hist import percentile_name
+
     out = []
+    if not node.config["latency-tracking"]:
+        return out
+    percentiles = node.config["latency-tracking-info-percentiles"]
+    names = [percentile_name(p) for p in percentiles]
     for cmd in _all_commands_with_subs():
-        if cmd.calls:
-            per = cmd.usec / cmd.calls
-            out.append(("latency_percentiles_usec_" + cmd.name, "p50=%.3f,p99=%.3f,p99.9=%.3f" % (per, per, per)))
+        h = cmd.latency_histogram
+        if h is not None:
+            out.append(("latency_percentiles_usec_" + cmd.name, ",".join(
+                "p%s=%.3f" % (n, h.value_at_percentile(p) / 1000.0) for n, p in zip(names, percentiles))))
     return out
 
 
@@ -1155,23 +1166,23 @@ def shutdown(c, argv):
             raise CommandError(errors.SYNTAX)
     if (abort and flags) or ("nosave" in flags and "save" in flags):
         raise CommandError(errors.SYNTAX)
+    node = c.node
+    p = node.persistence
     if abort:
+        if p.abort_shutdown():
+            return OK
         raise CommandError("ERR No shutdown in progress.")
     if "now" not in flags and getattr(c, "deny_blocking", False):
         raise CommandError("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client")
-    node = c.node
-    node.log.warning("User requested shutdown...")
     node.shutdown_flags = flags  # for the persistence work: SAVE / NOSAVE / FORCE
-    p = getattr(node, "persistence", None)
     dirty = node.dirty
-    if p is not None and not p.prepare_shutdown(
-            (1 if "save" in flags else 0) | (2 if "nosave" in flags else 0) | (8 if "force" in flags else 0)):
-        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
-    if node.dirty != dirty:
-        c.propagate_as = []  # the final save reset the change counter: nothing to propagate
     c.blocked = "shutdown"  # like blockClient(BLOCKED_SHUTDOWN): nothing more runs for this client
     c.update_slow()
-    node.request_shutdown()
+    # prepareForShutdown: the node stops, or waits for lagging replicas (shutdown-timeout; the client stays
+    # blocked), or fails (cancelShutdown has answered the blocked clients with the error)
+    p.prepare_for_shutdown(p.shutdown_flags_of(flags))
+    if node.dirty != dirty:
+        c.propagate_as = []  # the final save reset the change counter: nothing to propagate
     return NO_REPLY
 
 
@@ -1308,6 +1319,71 @@ def debug_clusterlink(c, argv):
     if direction in (b"from", b"all"):
         cs.free_link(n.inbound_link, now)
     c.node.bus.wake()
+    return OK
+
+
+@debug_subcommand("htstats", lambda n: n == 3)
+def debug_htstats(c, argv):
+    """DEBUG HTSTATS <dbid>: the (simulated) sizes and chains of a database's hash tables."""
+    from ..server.htstats import htstats
+
+    try:
+        dbid = int(argv[2])
+    except ValueError:
+        raise CommandError("ERR value is not an integer or out of range") from None
+    if not 0 <= dbid < len(c.node.dbs):
+        raise CommandError("ERR Out of range database")
+    return Verbatim(htstats(c.node, c.node.dbs[dbid]).encode())
+
+
+@debug_subcommand("htstats-key", lambda n: n == 3)
+def debug_htstats_key(c, argv):
+    from ..server.htstats import htstats_key
+
+    v = c.db.lookup_read_notouch(argv[2], notify=False)
+    if v is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    text = htstats_key(v, object_encoding(v, c.node.config))
+    if text is None:
+        raise CommandError("ERR The value stored at the specified key is not represented using an hash table")
+    return Verbatim(text.encode())
+
+
+@debug_subcommand("replybuffer", lambda n: n == 4)
+def debug_replybuffer(c, argv):
+    """DEBUG REPLYBUFFER PEAK-RESET-TIME <never||reset|ms> / RESIZING <0|1>: the reply buffer resizing of
+    the clients cron (Connection.reply_buffer_cron)."""
+    node = c.node
+    what = argv[2].lower()
+    if what == b"peak-reset-time":
+        v = argv[3].lower()
+        if v == b"never":
+            node.reply_buffer_peak_reset_ms = -1
+        elif v == b"reset":
+            node.reply_buffer_peak_reset_ms = 5000  # REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME
+        else:
+            try:
+                node.reply_buffer_peak_reset_ms = int(argv[3])
+            except ValueError:
+                raise CommandError("ERR value is not an integer or out of range") from None
+    elif what == b"resizing":
+        node.reply_buffer_resizing = bool(_atoi(argv[3]))
+    else:
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+                           % argv[1][:128].decode("latin-1"))
+    return OK
+
+
+@debug_subcommand("config-rewrite-force-all", lambda n: n == 2)
+def debug_config_rewrite_force_all(c, argv):
+    """CONFIG REWRITE that also writes every directive still at its default."""
+    try:
+        c.node.config.rewrite(force_write=True)
+    except ValueError as e:
+        msg = str(e)
+        if msg.startswith("ERR Rewriting config file: "):
+            msg = "ERR CONFIG-REWRITE-FORCE-ALL failed: " + msg[len("ERR Rewriting config file: "):]
+        raise CommandError(msg) from None
     return OK
 
 

@@ -69,6 +69,7 @@ def config_resetstat(c, argv):
     """resetServerStats + resetCommandTableStats + resetErrorTableStats."""
     node = c.node
     node.stats.reset()
+    node.stats.reply_buffer_shrinks = node.stats.reply_buffer_expands = 0
     for cmd in table.COMMANDS.values():
         _reset_command_stats(cmd)
     for hook in getattr(node, "resetstat_hooks", ()):
@@ -81,6 +82,7 @@ def _reset_command_stats(cmd) -> None:
     cmd.usec = 0
     cmd.rejected_calls = 0
     cmd.failed_calls = 0
+    cmd.latency_histogram = None
     for sub in cmd.subcommands.values():
         _reset_command_stats(sub)
 

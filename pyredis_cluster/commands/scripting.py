@@ -38,6 +38,7 @@ import struct
 import time
 
 from .. import errors
+from ..server.latency_hist import record as record_latency
 from ..cluster.slots import key_hash_slot
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, OK, Map, Raw, SetReply, Status, encode, error_bytes
@@ -485,6 +486,7 @@ class Scripting:
         sc = run.client
         dirty = node.dirty
         out = sc.out
+        t0 = time.perf_counter()
         try:
             r = cmd.handler(sc, argv)
         except CommandError as e:
@@ -503,6 +505,10 @@ class Scripting:
                 reply = encode(r, sc.resp3)
         out.clear()
         cmd.calls += 1
+        if node.config.values["latency-tracking"]:
+            us = int((time.perf_counter() - t0) * 1e6)
+            cmd.usec += us
+            record_latency(cmd, us)
         node.stats.commands += 1
         if node.dirty != dirty:
             override = sc.propagate_as
@@ -874,28 +880,44 @@ def _declares_write(script_flags: int) -> bool:
     return not script_flags & NO_WRITES
 
 
-def _eval_write_for(evalsha: bool):
-    def write_for(c, argv) -> bool:
-        """evalGetCommandFlags: the cached script's flags, else the shebang of the body (EVAL); a script
-        without a shebang keeps the command's own flags (no write flag)."""
-        if len(argv) < 2 or (evalsha and len(argv[1]) != 40):
-            return False
-        s = scripting(c.node)
-        if evalsha:
-            script = s.scripts.get(argv[1].lower())
-            if script is None:
-                return False
+def _eval_declared_flags(c, argv, evalsha: bool):
+    """evalGetCommandFlags: the flags the script declared (the cached script's, else the shebang of the
+    body), or None when it declared none (no shebang, unknown script): the command's own flags apply."""
+    if len(argv) < 2 or (evalsha and len(argv[1]) != 40):
+        return None
+    s = scripting(c.node)
+    if evalsha:
+        script = s.scripts.get(argv[1].lower())
+        if script is None:
+            return None
+        flags = script.flags
+    else:
+        script = s.scripts.get(hashlib.sha1(argv[1]).hexdigest().encode())
+        if script is not None:
             flags = script.flags
         else:
-            script = s.scripts.get(hashlib.sha1(argv[1]).hexdigest().encode())
-            if script is not None:
-                flags = script.flags
-            else:
-                try:
-                    flags, _ = shebang_flags(argv[1])
-                except CommandError:
-                    return False
-        return False if flags & EVAL_COMPAT else _declares_write(flags)
+            try:
+                flags, _ = shebang_flags(argv[1])
+            except CommandError:
+                return None
+    return None if flags & EVAL_COMPAT else flags
+
+
+def script_declares_flags(c, cmd, argv) -> bool:
+    """Did the script or function this EVAL* / FCALL* call runs declare its flags?  Then they replace
+    the command's, CMD_MAY_REPLICATE included (scriptFlagsToCmdFlags)."""
+    name = cmd.name
+    if name.startswith("fcall"):
+        return len(argv) >= 2 and scripting(c.node).functions.get(argv[1].lower()) is not None
+    return _eval_declared_flags(c, argv, name.startswith("evalsha")) is not None
+
+
+def _eval_write_for(evalsha: bool):
+    def write_for(c, argv) -> bool:
+        """evalGetCommandFlags: a script without a shebang keeps the command's own flags (no write
+        flag)."""
+        flags = _eval_declared_flags(c, argv, evalsha)
+        return False if flags is None else _declares_write(flags)
     return write_for
 
 

@@ -145,11 +145,44 @@ def latency_graph(c, argv):
     return Verbatim(sparkline_graph(argv[2].decode("latin-1"), ev).encode())
 
 
+def _command_cdf(cmd):
+    """fillCommandCDF: {calls, histogram_usec: {micros: cumulative count}}."""
+    h = cmd.latency_histogram
+    return Map([(b"calls", h.total), (b"histogram_usec", Map(h.cdf()))])
+
+
 @command("latency|histogram")
 def latency_histogram(c, argv):
-    """Per-command latency histograms (latency-tracking) are not kept: an empty map, which is also what
-    Redis answers for commands that never ran."""
-    return Map([])
+    """LATENCY HISTOGRAM [command ...]: each command's latency distribution (latency-tracking), for
+    all commands that have one, or for the named ones (a container names its subcommands too)."""
+    from .table import COMMANDS
+
+    out = []
+    if len(argv) == 2:
+        def walk(cmds):
+            for cmd in cmds:
+                if cmd.latency_histogram is not None:
+                    out.append((cmd.name.encode(), _command_cdf(cmd)))
+                if cmd.subcommands:
+                    walk(cmd.subcommands.values())
+
+        walk(COMMANDS.values())
+        return Map(out)
+    for name in argv[2:]:
+        parts = name.lower().split(b"|")
+        cmd = COMMANDS.get(parts[0])
+        if cmd is not None and len(parts) == 2:
+            cmd = cmd.subcommands.get(parts[1])
+        elif len(parts) > 2:
+            cmd = None
+        if cmd is None:
+            continue
+        if cmd.latency_histogram is not None:
+            out.append((cmd.name.encode(), _command_cdf(cmd)))
+        for sub in cmd.subcommands.values():
+            if sub.latency_histogram is not None:
+                out.append((sub.name.encode(), _command_cdf(sub)))
+    return Map(out)
 
 
 @command("latency|doctor")

@@ -123,6 +123,7 @@ class Command:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    latency_histogram: object = None  # server/latency_hist.Histogram once called with latency-tracking on
 
     @property
     def info(self):

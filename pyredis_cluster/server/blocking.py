@@ -32,8 +32,10 @@ RESTORE, SORT ... STORE) call ``node.blocking.signal(db, key)`` like Redis's ``d
 from __future__ import annotations
 
 import asyncio
+import time
 
 from ..protocol.reply import NULL_ARRAY, Raw, encode, error_bytes
+from .latency_hist import record as record_latency
 
 UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
@@ -45,7 +47,7 @@ MAX_TIMER_MS = 100 * 365 * 86400 * 1000
 class BlockedState:
     """What a blocked client waits for (Redis: ``client->bpop``); lives in ``client.blocked``."""
 
-    __slots__ = ("client", "db", "keys", "serve", "data", "timeout_ms", "timer", "timeout_reply", "cmd")
+    __slots__ = ("client", "db", "keys", "serve", "data", "timeout_ms", "timer", "timeout_reply", "cmd", "t0")
 
     def __init__(self, client, db, keys, serve, data, timeout_ms, timeout_reply, cmd):
         self.client = client
@@ -57,6 +59,7 @@ class BlockedState:
         self.timer = None
         self.timeout_reply = timeout_reply
         self.cmd = cmd  # the blocked Command (statistics), or None
+        self.t0 = time.perf_counter()  # (latency-tracking: a blocked command's time runs until it is served)
 
     def client_unblock(self, client, as_error: bool) -> bool:
         """CLIENT UNBLOCK (admin.py calls this): reply as on timeout, or with the UNBLOCKED error."""
@@ -134,6 +137,8 @@ class Blocking:
             self.in_timeout_table -= 1
         self.blocked_clients -= 1
         client.blocked = None
+        if state.cmd is not None and not client.closing and self.node.config.values["latency-tracking"]:
+            record_latency(state.cmd, int((time.perf_counter() - state.t0) * 1e6))  # updateStatsOnUnblock
         if reply is not None and not client.closing:
             client._reply(reply if type(reply) is Raw else Raw(encode(reply, client.resp3)))
             client.flush()

@@ -18,12 +18,14 @@ from .. import errors
 from ..commands import table
 from ..commands.transactions import exec_ as _exec
 from ..commands.transactions import exec_abort
+from ..commands.scripting import script_declares_flags
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
 from ..store import keyspace
+from .latency_hist import record as record_latency
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
 from ..commands.admin import MODULE_PROTECTED, module_denied
 from .limits import check_output_buffer, debug_denied, maxclients_reached, obuf_high_water, security_warning
@@ -60,6 +62,11 @@ class Client(asyncio.Protocol):
     # cron (query_buffer_cron) when idle or far above the recent peak.
     qb_alloc = 0
     qb_peak = 0
+    # The size of Redis's reply buffer (CLIENT LIST rbs / rbp): 16 KB at first, resized by the cron from
+    # the peak of the replies written at once (clientsCronResizeOutputBuffer: reply_buffer_cron).
+    rb_size = 16384
+    rb_peak = 0
+    rb_peak_reset = 0.0
     # CLIENT TRACKING state (server/tracking.py; Redis: the CLIENT_TRACKING* flags)
     tracking = tracking_bcast = tracking_optin = tracking_optout = tracking_noloop = False
     tracking_caching = tracking_broken = False
@@ -202,6 +209,10 @@ class Client(asyncio.Protocol):
         qblen = self.parser.pending + n
         if qblen > self.qb_peak:
             self.qb_peak = qblen
+        if not self.authenticated:  # processMultibulkBuffer's limits for unauthenticated clients
+            self.parser.auth_required = self.node.acl.auth_required()
+        elif self.parser.auth_required:
+            self.parser.auth_required = False
         cmds, err = self.parser.feed(data)
         if qblen >= 32768 and cmds:  # a big argument gets a query buffer of its own size (PROTO_MBULK_BIG_ARG)
             big = max(len(a) for argv in cmds for a in argv)
@@ -230,7 +241,10 @@ class Client(asyncio.Protocol):
                 return  # the reply waits until the AOF has the writes (sent by Persistence.before_sleep)
             data = b"".join(out) if len(out) > 1 else out[0]
             out.clear()
-            self.tot_net_out += len(data)
+            n = len(data)
+            self.tot_net_out += n
+            if n > self.rb_peak:
+                self.rb_peak = n if n < self.rb_size else self.rb_size
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.write(data)
                 if self.write_paused:
@@ -259,6 +273,7 @@ class Client(asyncio.Protocol):
         cluster = self.node.cluster
         myself = cluster.myself if cluster is not None else None
         done = 0
+        tracked = node.config.values["latency-tracking"]
         for i, argv in enumerate(cmds):
             if self.slow:
                 if self.blocked is not None:  # blocked by the previous command: the rest waits
@@ -293,6 +308,8 @@ class Client(asyncio.Protocol):
                     self.execute_slow(argv)
                     continue
             dirty = node.dirty
+            if tracked:
+                c0 = _clock()
             try:
                 r = cmd.handler(self, argv)
             except CommandError as e:
@@ -303,6 +320,10 @@ class Client(asyncio.Protocol):
             except Exception as e:  # a bug must not take the server down: report it like Redis would
                 r = NO_REPLY
                 self._internal_error(cmd, argv, e)
+            if tracked and self.blocked is None:  # latency-tracking (a blocked command counts when served)
+                us = int((_clock() - c0) * 1e6)
+                cmd.usec += us
+                record_latency(cmd, us)
             if node.dirty != dirty:
                 node.propagate(self, cmd, argv)
             elif node.pending_props:  # only keys it expired lazily: their DELs
@@ -415,8 +436,10 @@ class Client(asyncio.Protocol):
             if node.loading and "loading" not in cmd.flags and not self.is_master:
                 raise CommandError(errors.LOADING)  # (a replica serves events while loading a full sync)
             if node.pause_until and not self.monitor and not getattr(self, "is_replica", False) and (
-                    not node.pause_writes_only or cmd.is_write or (
-                    name in MAY_REPLICATE or base == "exec" and self.multi
+                    not node.pause_writes_only or is_write or (
+                    name in MAY_REPLICATE and not (cmd.write_for is not None
+                                                   and script_declares_flags(self, cmd, argv))
+                    or base == "exec" and self.multi
                     and any(q.is_write or q.name in MAY_REPLICATE for q, _ in self.multi))):
                 self.paused_queue.appendleft(argv)  # CLIENT PAUSE: runs again once unpaused
                 return
@@ -448,7 +471,8 @@ class Client(asyncio.Protocol):
         node = self.node
         dirty = node.dirty
         timing = node.timing_threshold
-        if timing is not None:
+        tracked = node.config.values["latency-tracking"]
+        if timing is not None or tracked:
             t0 = _clock()
         tracking = node.tracking
         caller = tracking.current  # (set: a nested call, in EXEC or by a script's client)
@@ -479,10 +503,13 @@ class Client(asyncio.Protocol):
                 tracking.remember_keys(reader, cmd, argv)  # the keys it read may now be cached by the client
         if tracking.pending and caller is None and not node.exec_depth:
             tracking.after_command(self)  # afterCommand: invalidations of its own keys, after the reply
-        if timing is not None and self.blocked is None:  # (a blocked command is not timed, as in Redis)
+        if (timing is not None or tracked) and self.blocked is None:  # (a blocked command: when served)
             d = _clock() - t0
-            cmd.usec += int(d * 1e6)
-            if d >= timing:
+            us = int(d * 1e6)
+            cmd.usec += us
+            if tracked:
+                record_latency(cmd, us)
+            if timing is not None and d >= timing:
                 node.timer.record(self, cmd, argv, d)  # SLOWLOG entry, LATENCY sample
         if node.dirty != dirty:
             node.propagate(self, cmd, argv)
@@ -571,7 +598,7 @@ class Client(asyncio.Protocol):
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, max(0, self.qb_alloc - qbuf), 0, 1024, 0, 1 if omem else 0, omem, 22272 + qbuf + omem,
+                qbuf, max(0, self.qb_alloc - qbuf), 0, self.rb_size, self.rb_peak, 1 if omem else 0, omem, 22272 + qbuf + omem,
                 self.last_cmd, self.user, self.tracking_redir if self.tracking else -1,
                 3 if self.resp3 else 2,
             )
@@ -587,6 +614,29 @@ class Client(asyncio.Protocol):
             elif self.qb_alloc > 32768 and self.qb_alloc // 2 > self.qb_peak:
                 self.qb_alloc = max(qblen, self.qb_peak)
         self.qb_peak = qblen
+        self.reply_buffer_cron(now)
+
+    def reply_buffer_cron(self, now: float) -> None:
+        """clientsCronResizeOutputBuffer: halve-or-more a reply buffer whose peak stayed under half of it
+        (to at least 1 KB), double one that was filled (up to 16 KB); the peak restarts every
+        reply-buffer peak-reset-time ms (DEBUG REPLYBUFFER)."""
+        node = self.node
+        if not getattr(node, "reply_buffer_resizing", True):
+            return
+        size = self.rb_size
+        new = 0
+        if size // 2 >= 1024 and self.rb_peak < size // 2:
+            new = max(1024, self.rb_peak + 1)
+            node.stats.reply_buffer_shrinks = getattr(node.stats, "reply_buffer_shrinks", 0) + 1
+        elif size * 2 < 32768 and self.rb_peak == size:
+            new = min(16384, size * 2)
+            node.stats.reply_buffer_expands = getattr(node.stats, "reply_buffer_expands", 0) + 1
+        reset_ms = getattr(node, "reply_buffer_peak_reset_ms", 5000)
+        if reset_ms >= 0 and (now - self.rb_peak_reset) * 1000 >= reset_ms:
+            self.rb_peak = 0  # (Redis: to what the buffer holds now; ours is written out at once)
+            self.rb_peak_reset = now
+        if new:
+            self.rb_size = new
 
     def close(self) -> None:
         if self.transport is not None:

@@ -23,6 +23,7 @@ from ..commands.migrate import local_node_started
 from ..commands.transactions import unwatch_all
 from ..config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW, REDIS_VERSION, Config
 from ..store.keyspace import Database, now_ms
+from . import htstats
 from .blocking import Blocking
 from .connection import Client
 from .log import ASCII_LOGO, Log
@@ -474,6 +475,7 @@ class Node:
         now = now_ms()
         for db in self.dbs:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
+        htstats.resize_cron(self)  # the simulated hash table sizes of DEBUG HTSTATS
         if self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
             self.active_expire_cycle()
         elif self.repl.link is not None and self.active_expire_enabled:

@@ -1,0 +1,235 @@
+"""Regressions found by running Redis 7.0.15's own unit tests (tests/unit/*.tcl) with the suite spawning
+our node as its server binary (so the tests tagged external:skip ran too).  Each test holds for Debian's
+redis-server as well, and names the tcl unit that exposed the difference."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+
+from tests.helpers import RawClient, start_server
+from tests.resp_parse import parse
+
+KINDS = ["ours", "redis"]
+
+
+def _wait(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def _info(client, section: str) -> dict:
+    out = {}
+    for line in client.call("INFO", section).decode().split("\r\n"):
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            out[k] = v
+    return out
+
+
+@pytest.fixture(params=KINDS)
+def server(request):
+    srv = start_server(request.param, args=["--enable-debug-command", "yes"])
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_unauthenticated_clients_have_small_request_limits(server):
+    """auth.tcl: before AUTH, a multibulk count over 10 or a bulk length over 16384 is a protocol error
+    that closes the connection."""
+    with RawClient(server.port) as c:
+        assert c.call("CONFIG", "SET", "requirepass", "secret") == b"+OK\r\n"
+    with RawClient(server.port) as c:
+        c.send_raw(b"*100\r\n")
+        assert c.read_until_close() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    with RawClient(server.port) as c:
+        c.send_raw(b"*1\r\n$100000000\r\n")
+        assert c.read_until_close() == b"-ERR Protocol error: unauthenticated bulk length\r\n"
+    with RawClient(server.port) as c:  # once authenticated, no such limit
+        assert c.call("AUTH", "secret") == b"+OK\r\n"
+        assert c.call("MSET", *[b"k%d" % i for i in range(12)]) == b"+OK\r\n"
+        assert c.call("SET", "big", b"x" * 20000) == b"+OK\r\n"
+
+
+def test_a_client_paused_by_client_pause_counts_as_blocked(server):
+    """pause.tcl: a command held back by CLIENT PAUSE WRITE makes its client a blocked client."""
+    with RawClient(server.port) as r, RawClient(server.port) as w:
+        assert r.call("CLIENT", "PAUSE", "60000", "WRITE") == b"+OK\r\n"
+        w.send_raw(b"*3\r\n$3\r\nSET\r\n$3\r\nFOO\r\n$3\r\nBAR\r\n")
+        _wait(lambda: _info(r, "clients")["blocked_clients"] == "1", what="blocked_clients:1")
+        assert r.call("GET", "FOO") == b"$-1\r\n"  # reads still run
+        assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert w.read_reply() == b"+OK\r\n"
+        assert _info(r, "clients")["blocked_clients"] == "0"
+
+
+def test_debug_htstats_reports_the_keyspace_tables(server):
+    """other.tcl: DEBUG HTSTATS <db> prints the main and expires tables (verbatim text)."""
+    with RawClient(server.port) as c:
+        assert c.call("DEBUG", "POPULATE", "10") == b"+OK\r\n"
+        c.call("SET", "a", "b", "EX", "100")
+        text = parse(c.call("DEBUG", "HTSTATS", "0"))
+        text = text if isinstance(text, bytes) else bytes(text)
+        assert text.startswith(b"[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 16\n"
+                               b" number of elements: 11\n"), text
+        assert b"[Expires HT]\nHash table 0 stats (main hash table):\n table size: 4\n number of elements: 1\n" in text
+        assert parse(c.call("DEBUG", "HTSTATS", "3")) == (
+            b"[Dictionary HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"
+            b"[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n")
+        assert c.call("DEBUG", "HTSTATS", "99") == b"-ERR Out of range database\r\n"
+        assert c.call("DEBUG", "HTSTATS", "x") == b"-ERR value is not an integer or out of range\r\n"
+        c.call("SADD", "ints", "1", "2")
+        c.call("SADD", "strs", "a", "b")
+        assert c.call("DEBUG", "HTSTATS-KEY", "ints") == (
+            b"-ERR The value stored at the specified key is not represented using an hash table\r\n")
+        assert c.call("DEBUG", "HTSTATS-KEY", "nokey") == b"-ERR no such key\r\n"
+        assert parse(c.call("DEBUG", "HTSTATS-KEY", "strs")).startswith(b"Hash table 0 stats (main hash table):\n")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_save_argument_resets_the_save_points_of_the_config_file(kind, tmp_path):
+    """introspection.tcl "CONFIG save params special case": ``--save ""`` after a file's save line
+    leaves no save points, and a later ``--save`` line appends to that empty list.  (start_server passes
+    ``--save ""`` after the file itself.)"""
+    conf = tmp_path / "redis.conf"
+    conf.write_text("save 900 1\n")
+    for extra, expected in (([], b""), (["--save", "100 100"], b"100 100")):
+        srv = start_server(kind, config_file=str(conf), args=extra)
+        try:
+            with RawClient(srv.port) as c:
+                got = parse(c.call("CONFIG", "GET", "save"))
+                assert got == [b"save", expected], got
+        finally:
+            srv.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_debug_config_rewrite_force_all_writes_every_directive(kind, tmp_path):
+    """introspection.tcl "CONFIG REWRITE sanity": the rewritten file lists the defaults too, and the
+    server restarts from it."""
+    conf = tmp_path / "redis.conf"
+    conf.write_text("")
+    srv = start_server(kind, config_file=str(conf), args=["--enable-debug-command", "yes"])
+    try:
+        with RawClient(srv.port) as c:
+            assert c.call("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == b"+OK\r\n"
+    finally:
+        srv.stop()
+    lines = conf.read_text().splitlines()
+    names = {ln.split(" ", 1)[0] for ln in lines if ln and not ln.startswith("#")}
+    for d in ("hz", "maxmemory-policy", "latency-tracking", "list-max-listpack-size", "timeout"):
+        assert d in names, d
+    srv = start_server(kind, config_file=str(conf))
+    try:
+        with RawClient(srv.port) as c:
+            assert c.call("PING") == b"+PONG\r\n"
+    finally:
+        srv.stop()
+
+
+def _histogram(c, *names) -> dict:
+    reply = parse(c.call("LATENCY", "HISTOGRAM", *names))
+    return {reply[i]: reply[i + 1] for i in range(0, len(reply), 2)}
+
+
+def test_latency_histogram_and_latencystats(server):
+    """latency-monitor.tcl / info.tcl: per-command latency histograms (latency-tracking)."""
+    with RawClient(server.port) as c:
+        assert c.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+        h = _histogram(c)
+        assert list(h) == [b"config|resetstat"]
+        assert h[b"config|resetstat"][:2] == [b"calls", 1]
+        c.call("CONFIG", "RESETSTAT")
+        c.call("SET", "a", "b")
+        c.call("SET", "c", "d")
+        c.call("CLIENT", "ID")
+        c.call("CLIENT", "LIST")
+        h = _histogram(c, "set", "get")
+        assert list(h) == [b"set"]
+        calls, n, label, buckets = h[b"set"]
+        assert (calls, n, label) == (b"calls", 2, b"histogram_usec")
+        assert buckets[-1] == 2 and all(isinstance(x, int) for x in buckets)
+        assert sorted(_histogram(c, "client")) == [b"client|id", b"client|list"]
+        assert list(_histogram(c, "client|id")) == [b"client|id"]
+        # a 50 ms command lands in the 67633 us bucket (HdrHistogram levels of 1024 ns * 2^n)
+        c.call("DEBUG", "SLEEP", "0.05")
+        assert _histogram(c, "debug")[b"debug"][3] == [67633, 1]
+        stats = _info(c, "latencystats")
+        p50 = float(stats["latency_percentiles_usec_debug"].split(",")[0].split("=")[1])
+        assert stats["latency_percentiles_usec_debug"].startswith("p50=") and 50000 <= p50 <= 67633
+        assert c.call("CONFIG", "SET", "latency-tracking-info-percentiles", "0.0 50.0 100.0") == b"+OK\r\n"
+        v = _info(c, "latencystats")["latency_percentiles_usec_set"]
+        assert v.startswith("p0=") and ",p50=" in v and ",p100=" in v, v
+        assert c.call("CONFIG", "SET", "latency-tracking", "no") == b"+OK\r\n"
+        c.call("CONFIG", "RESETSTAT")
+        c.call("SET", "a", "b")
+        assert _info(c, "latencystats") == {}
+        assert parse(c.call("LATENCY", "HISTOGRAM")) == []
+
+
+def test_blocked_commands_are_timed_when_served(server):
+    """info.tcl "latencystats: blocking commands": BLPOP's histogram gets an entry when it is served."""
+    with RawClient(server.port) as c, RawClient(server.port) as b:
+        c.call("CONFIG", "RESETSTAT")
+        b.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n")
+        _wait(lambda: _info(c, "clients")["blocked_clients"] == "1", what="blocked client")
+        assert list(_histogram(c, "blpop")) == []
+        c.call("LPUSH", "l", "x")
+        assert parse(b.read_reply()) == [b"l", b"x"]
+        assert _histogram(c, "blpop")[b"blpop"][:2] == [b"calls", 1]
+
+
+def _client_field(c, name: bytes, field: str) -> int:
+    for line in parse(c.call("CLIENT", "LIST")).split(b"\n"):
+        if b" name=%s " % name in line:
+            for part in line.decode().split(" "):
+                if part.startswith(field + "="):
+                    return int(part.split("=", 1)[1])
+    raise AssertionError("client %r not listed" % name)
+
+
+def test_reply_buffer_shrinks_when_idle_and_grows_when_filled(server):
+    """replybufsize.tcl: CLIENT LIST rbs follows the clients cron's reply buffer resizing
+    (DEBUG REPLYBUFFER PEAK-RESET-TIME)."""
+    with RawClient(server.port) as r, RawClient(server.port) as tc:
+        assert r.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100") == b"+OK\r\n"
+        assert tc.call("CLIENT", "SETNAME", "test_client") == b"+OK\r\n"
+        _wait(lambda: 1024 <= _client_field(r, b"test_client", "rbs") < 2046, what="rbs to shrink")
+        r.call("SET", "bigval", b"x" * 32768)
+        assert r.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never") == b"+OK\r\n"
+
+        def grown():
+            tc.call("GET", "bigval")
+            return 16384 <= _client_field(r, b"test_client", "rbs") < 32768
+
+        _wait(grown, what="rbs to grow")
+        assert r.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset") == b"+OK\r\n"
+        assert r.call("DEBUG", "REPLYBUFFER", "RESIZING", "0") == b"+OK\r\n"
+        assert r.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "abc") == (
+            b"-ERR value is not an integer or out of range\r\n")
+        assert r.call("DEBUG", "REPLYBUFFER", "FOO", "1").startswith(b"-ERR unknown subcommand")
+
+
+def test_client_pause_write_holds_scripts_unless_they_declare_no_writes(server):
+    """pause.tcl: EVAL without a shebang may replicate, so CLIENT PAUSE WRITE holds it; a script (or
+    function) whose flags say no-writes runs."""
+    with RawClient(server.port) as r, RawClient(server.port) as rd, RawClient(server.port) as rr:
+        body = "#!lua name=f1\nredis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}"
+        assert r.call("FUNCTION", "LOAD", "REPLACE", body) == b"$2\r\nf1\r\n"
+        assert r.call("CLIENT", "PAUSE", "60000", "WRITE") == b"+OK\r\n"
+        rd.send_raw(b"*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n")
+        _wait(lambda: _info(r, "clients")["blocked_clients"] == "1", what="the EVAL to wait")
+        assert rr.call("EVAL", "#!lua flags=no-writes\nreturn 'unique script'", "0") == b"$13\r\nunique script\r\n"
+        assert rr.call("FCALL", "f1", "0") == b"$5\r\nhello\r\n"
+        assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert rd.read_reply() == b":1\r\n"
