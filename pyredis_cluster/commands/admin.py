@@ -319,7 +319,7 @@ def _server_section(node) -> list:
     uptime = int(node.uptime)
     cfg = node.config
     exe = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return [
+    out = [
         ("redis_version", REDIS_VERSION),
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
@@ -345,6 +345,11 @@ def _server_section(node) -> list:
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
     ]
+    p = getattr(node, "persistence", None)
+    left = p.shutdown_in_ms() if p is not None else None
+    if left is not None:  # only while a shutdown waits for lagging replicas
+        out.append(("shutdown_in_milliseconds", left))
+    return out
 
 
 def _cluster_links(node) -> int:

@@ -684,9 +684,8 @@ class Node:
             loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig) -> None:
-        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
-        self.log.warning("Received %s scheduling shutdown..." % name)
-        self.request_shutdown()
+        """sigShutdownHandler: the cron runs the shutdown sequence (Persistence.shutdown_cron)."""
+        self.persistence.on_shutdown_signal(sig)
 
     @property
     def uptime(self) -> float:

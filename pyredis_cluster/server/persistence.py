@@ -38,6 +38,7 @@ from ..store import aof as aofmod
 from ..store import rdb
 from ..commands.scripting import flush_functions, function_codes, load_functions
 from ..errors import CommandError
+from ..protocol.reply import error_bytes
 from ..store.aof import AofError, AofFormatError, AofTruncated, AofWriter, Manifest
 
 AOF_OFF, AOF_ON, AOF_WAIT_REWRITE = "off", "on", "wait_rewrite"
@@ -110,6 +111,11 @@ class Persistence:
         self.shutdown_prepared = False
         self.exiting = False
         self.flush_sleep_usec = 0  # DEBUG AOF-FLUSH-SLEEP (server.aof_flush_sleep)
+        # the shutdown sequence (server.shutdown_asap, shutdown_mstime, shutdown_flags, last_sig_received)
+        self.shutdown_asap = 0  # the signal received, to be handled by the cron
+        self.shutdown_mstime = 0  # when the wait for lagging replicas ends (0: no shutdown initiated)
+        self.shutdown_flag_bits = 0
+        self._pause_before_shutdown = None
         # what the child reports through its info pipe (childinfo.c), and INFO's fields from it
         self.child_info_fd = -1
         self._child_info_buf = b""
@@ -825,7 +831,9 @@ class Persistence:
                                   functions=function_codes(node),
                                   on_key=self._on_key_saved if self._child_report is not None else None)
                 else:
-                    for chunk in aofmod.rewrite_commands(node.dbs, timestamp=node.config["aof-timestamp-enabled"]):
+                    for chunk in aofmod.rewrite_commands(
+                            node.dbs, timestamp=node.config["aof-timestamp-enabled"], functions=function_codes(node),
+                            on_key=self._on_key_saved if self._child_report is not None else None):
                         f.write(chunk)
                 f.flush()
                 os.fsync(f.fileno())
@@ -1116,6 +1124,8 @@ class Persistence:
         """The persistence part of serverCron."""
         node = self.node
         cfg = node.config
+        if self.shutdown_asap or self.shutdown_mstime:
+            self.shutdown_cron()
         if not self.has_child() and self.aof_rewrite_scheduled and not self._rewrite_limited():
             if self.aof_state == AOF_WAIT_REWRITE and self.writer is None:
                 self.aof_state = AOF_OFF
@@ -1177,6 +1187,144 @@ class Persistence:
             node.disk_error = err
             node.refresh_clients()
 
+    # =====================================================================================================
+    # The shutdown sequence (prepareForShutdown, finishShutdown, abortShutdown, serverCron's part)
+    # =====================================================================================================
+
+    def _all_replicas(self) -> list:
+        m = self.node.repl.master
+        return list(m.replicas) + [r for r in m.pending if r not in m.replicas]
+
+    def ready_to_shutdown(self) -> bool:
+        """isReadyToShutdown: every replica acknowledged the whole replication stream."""
+        target = self.node.repl.backlog.offset
+        return all(getattr(r, "repl_ack_offset", 0) == target for r in self._all_replicas())
+
+    def shutdown_in_ms(self):
+        """INFO's shutdown_in_milliseconds, or None when no shutdown is initiated."""
+        if not self.shutdown_mstime:
+            return None
+        return max(self.shutdown_mstime - int(time.time() * 1000), 0)
+
+    def shutdown_flags_of(self, words) -> int:
+        return (SHUTDOWN_SAVE if "save" in words else 0) | (SHUTDOWN_NOSAVE if "nosave" in words else 0) \
+            | (SHUTDOWN_NOW if "now" in words else 0) | (SHUTDOWN_FORCE if "force" in words else 0)
+
+    def prepare_for_shutdown(self, flags: int) -> str:
+        """prepareForShutdown: "exit" (the node is stopping), "wait" (waiting for lagging replicas, up to
+        shutdown-timeout seconds, with writes paused), or "error" (the shutdown failed: it was cancelled)."""
+        node = self.node
+        if self.shutdown_mstime:
+            return "wait"  # already initiated: this SHUTDOWN waits with the first one
+        if node.loading:
+            flags = (flags & ~SHUTDOWN_SAVE) | SHUTDOWN_NOSAVE
+        self.shutdown_flag_bits = flags
+        node.log.warning("User requested shutdown...")
+        timeout = node.config["shutdown-timeout"]
+        if not flags & SHUTDOWN_NOW and timeout != 0 and not self.ready_to_shutdown():
+            self.shutdown_mstime = int(time.time() * 1000) + timeout * 1000
+            if not node.pause_until:
+                node.repl.master.request_acks()  # sendGetackToReplicas
+            self._pause_before_shutdown = (node.pause_until, getattr(node, "pause_writes_only", False))
+            node.pause_clients(10 ** 9, True)  # PAUSE_DURING_SHUTDOWN, CLIENT_PAUSE_WRITE
+            node.log.notice("Waiting for replicas before shutting down.")
+            return "wait"
+        return self.finish_shutdown()
+
+    def finish_shutdown(self) -> str:
+        """finishShutdown: report lagging replicas, then the persistence work; "exit" or "error"."""
+        node = self.node
+        flags = self.shutdown_flag_bits
+        replicas = self._all_replicas()
+        target = node.repl.backlog.offset
+        lagging = 0
+        for r in replicas:
+            ack = getattr(r, "repl_ack_offset", 0)
+            if ack != target:
+                lagging += 1
+                state = getattr(r, "repl_state", None) or "wait_bgsave"
+                lag = int(time.monotonic() - r.repl_ack_time) if state == "online" and \
+                    getattr(r, "repl_ack_time", None) else 0
+                ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+                port = getattr(r, "repl_listening_port", None) or getattr(r, "repl_port", None)
+                name = "%s:%s" % (ip, port) if port else r.addr
+                node.log.warning("Lagging replica %s reported offset %d behind master, lag=%d, state=%s."
+                                 % (name, target - ack, lag, state))
+        if replicas:
+            node.log.notice("%d of %d replicas are in sync when shutting down."
+                            % (len(replicas) - lagging, len(replicas)))
+        if not self.prepare_shutdown(flags):
+            node.log.warning("Errors trying to shut down the server. Check the logs for more information.")
+            self.cancel_shutdown()
+            return "error"
+        if getattr(node, "pidfile", None):
+            node.log.notice("Removing the pid file.")
+        node.request_shutdown()
+        return "exit"
+
+    def cancel_shutdown(self) -> None:
+        """cancelShutdown: the SHUTDOWN clients get an error, writes are no longer paused."""
+        node = self.node
+        self.shutdown_asap = 0
+        self.shutdown_flag_bits = 0
+        self.shutdown_mstime = 0
+        self.shutdown_prepared = False
+        for c in list(node.clients.values()):  # replyToClientsBlockedOnShutdown
+            if c.blocked == "shutdown" and not c.closing:
+                c.blocked = None
+                c._reply(error_bytes("ERR Errors trying to SHUTDOWN. Check logs."))
+                c.flush()
+                c.update_slow()
+                if c.paused_queue and node.loop is not None:
+                    node.loop.call_soon(_resume_client, c)
+        before = self._pause_before_shutdown
+        if before is not None:
+            self._pause_before_shutdown = None
+            until, writes_only = before
+            if until and until > time.monotonic():
+                node.pause_clients(until - time.monotonic(), writes_only)
+            else:
+                node.unpause_clients()
+
+    def abort_shutdown(self) -> bool:
+        """abortShutdown (SHUTDOWN ABORT): False when there was no shutdown to abort."""
+        if self.shutdown_mstime:
+            self.cancel_shutdown()
+        elif self.shutdown_asap:
+            self.shutdown_asap = 0
+        else:
+            return False
+        self.node.log.notice("Shutdown manually aborted.")
+        return True
+
+    def on_shutdown_signal(self, sig: int) -> None:
+        """sigShutdownHandler: a second SIGINT while shutting down exits at once; else the cron does it."""
+        node = self.node
+        name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
+        if self.shutdown_asap and sig == signal.SIGINT:
+            node.log.warning("You insist... exiting now.")
+            os._exit(1)
+        elif node.loading:
+            msg = "Received shutdown signal during loading, scheduling shutdown."
+            node.log.warning(msg)
+        else:
+            node.log.warning("Received %s scheduling shutdown..." % name)
+        self.shutdown_asap = sig
+
+    def shutdown_cron(self) -> None:
+        """serverCron's shutdown part."""
+        if self.shutdown_asap and not self.shutdown_mstime:
+            sig = self.shutdown_asap
+            words = str(self.node.config["shutdown-on-sigint" if sig == signal.SIGINT
+                                          else "shutdown-on-sigterm"]).split()
+            if self.prepare_for_shutdown(self.shutdown_flags_of(words)) == "error":
+                self.node.log.warning("SIGTERM received but errors trying to shut down the server, check the logs "
+                                      "for more information")
+                self.shutdown_asap = 0
+        elif self.shutdown_mstime and not self.shutdown_prepared:
+            if int(time.time() * 1000) >= self.shutdown_mstime or self.ready_to_shutdown():
+                self.finish_shutdown()
+
     def prepare_shutdown(self, flags: int) -> bool:
         """prepareForShutdown's persistence part: kill the child, fsync the AOF, save the RDB when there
         are save points (or SAVE) unless NOSAVE.  False (with FORCE ignored) when saving failed."""
@@ -1185,6 +1333,12 @@ class Persistence:
             node.log.warning("There is a child saving an .rdb. Killing it!")
             self._kill_child()
         elif self.child_type == CHILD_AOF:
+            if self.aof_state == AOF_WAIT_REWRITE:  # the dataset is not in any AOF yet
+                if flags & SHUTDOWN_FORCE:
+                    node.log.warning("Writing initial AOF. Exit anyway.")
+                else:
+                    node.log.warning("Writing initial AOF, can't exit.")
+                    return False
             node.log.warning("There is a child rewriting the AOF. Killing it!")
             self._kill_child()
         if self.aof_state != AOF_OFF and self.writer is not None:
@@ -1305,14 +1459,17 @@ class Persistence:
     def debug_loadaof(self) -> None:
         """DEBUG LOADAOF: flush the AOF, empty the dataset and load the AOF back."""
         node = self.node
-        if self.aof_state != AOF_ON:
-            return
-        self.flush_aof(force_fsync=True)
+        if self.aof_state == AOF_ON:
+            self.flush_aof(force_fsync=True)
+            manifest = self.manifest
         feed, node.aof_feed = node.aof_feed, None
         try:
+            if self.aof_state != AOF_ON:  # aofLoadManifestFromDisk: what a BGREWRITEAOF left, AOF on or off
+                manifest = aofmod.load_manifest(self.aof_dir, self.aof_filename)
             for db in node.dbs:
                 db.clear()
-            self.load_aof(self.manifest)
+            flush_functions(node)  # emptyData: the function libraries go too
+            self.load_aof(manifest)
         except AofError as e:
             node.log.warning(str(e))
             raise ValueError("ERR Error loading the AOF, check server logs.") from None
@@ -1387,6 +1544,11 @@ class _ChildReporter:
             os.write(self.fd, _CHILD_INFO.pack(kind, self.keys, self.cow, time.time(), 0.0))
         except OSError:
             pass
+
+
+def _resume_client(client) -> None:
+    if not client.closing and client.blocked is None:
+        client.resume()
 
 
 def _i_am_master(node) -> bool:

@@ -363,11 +363,14 @@ def _stream_commands(key: bytes, s) -> list:
     return out
 
 
-def rewrite_commands(dbs, chunk: int = 1 << 20, timestamp: bool = False):
+def rewrite_commands(dbs, chunk: int = 1 << 20, timestamp: bool = False, functions=(), on_key=None):
     """rewriteAppendOnlyFileRio: the commands that rebuild ``dbs``, in chunks of about ``chunk`` bytes:
-    SELECT per database, then per key SET / RPUSH / SADD / ZADD / HMSET (64 items a command) and
-    PEXPIREAT for a key with a TTL; first a "#TS:" annotation when ``timestamp`` (aof-timestamp-enabled)."""
+    a "#TS:" annotation when ``timestamp`` (aof-timestamp-enabled), FUNCTION LOAD for each library code
+    in ``functions`` (rewriteFunctions), then SELECT per database, then per key SET / RPUSH / SADD / ZADD
+    / HMSET (64 items a command) and PEXPIREAT for a key with a TTL.  ``on_key()`` runs after each key."""
     out: list = [b"#TS:%d\r\n" % int(time.time())] if timestamp else []
+    for code in functions:
+        out.append(encode_command([b"FUNCTION", b"LOAD", code]))
     size = 0
     for db in dbs:
         if not db.data:
@@ -404,6 +407,8 @@ def rewrite_commands(dbs, chunk: int = 1 << 20, timestamp: bool = False):
             for p in parts:
                 out.append(p)
                 size += len(p)
+            if on_key is not None:
+                on_key()
             if size >= chunk:
                 yield b"".join(out)
                 out = []

@@ -249,3 +249,70 @@ def test_unixsocket_listens_and_is_removed_at_exit(kind):
     finally:
         srv.stop(signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shutdown_waits_for_a_lagging_replica_and_can_be_aborted(servers, kind):
+    """shutdown.tcl: SHUTDOWN (or SIGTERM) with a replica that has not acknowledged the stream waits up to
+    shutdown-timeout, writes paused, INFO shutdown_in_milliseconds counting down; SHUTDOWN ABORT cancels
+    it (the waiting SHUTDOWN gets an error); with the replica in sync the master exits and says so."""
+    master = start_server(kind)
+    replica = start_server(kind)
+    servers.extend([master, replica])
+    with RawClient(master.port) as m, RawClient(replica.port) as r:
+        m.call("CONFIG", "SET", "shutdown-timeout", "300")
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+        wait_until(lambda: b"master_link_status:up" in r.call("INFO", "replication"), timeout=20, what="sync")
+        m.call("SET", "k", "1")
+        wait_until(lambda: r.call("GET", "k") == b"$1\r\n1\r\n", timeout=10, what="k on the replica")
+        os.kill(replica.pid, signal.SIGSTOP)
+        try:
+            m.call("INCR", "k")
+            with RawClient(master.port) as sd:
+                sd.send_raw(b"*1\r\n$8\r\nSHUTDOWN\r\n")
+                left = wait_until(lambda: _info(m, "server").get("shutdown_in_milliseconds"), timeout=10,
+                                  what="shutdown_in_milliseconds")
+                assert 0 < int(left) <= 300000
+                assert "blocked_clients:1\r\n" in m.call("INFO", "clients").decode()
+                assert m.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+                assert sd.read_reply() == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+            assert m.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            assert "shutdown_in_milliseconds" not in _info(m, "server")
+            assert m.call("INCR", "k") == b":3\r\n"  # writes are no longer paused
+        finally:
+            os.kill(replica.pid, signal.SIGCONT)
+        wait_until(lambda: r.call("GET", "k") == b"$1\r\n3\r\n", timeout=20, what="the replica to catch up")
+    os.kill(master.pid, signal.SIGTERM)
+    master.proc.wait(30)
+    log = master.log()
+    assert "Waiting for replicas before shutting down." in log
+    assert "Shutdown manually aborted." in log
+    assert "1 of 1 replicas are in sync when shutting down." in log
+    assert "ready to exit, bye bye" in log
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rewrite_keeps_functions_and_loadaof_works_with_aof_off(servers, kind):
+    """aofrw.tcl 'AOF rewrite functions': a command-format rewrite (aof-use-rdb-preamble no) starts with
+    FUNCTION LOAD for each library; DEBUG LOADAOF (AOF off: the files BGREWRITEAOF left) empties the
+    dataset and the functions and loads them back."""
+    srv = start_server(kind, args=DEBUG + ["--aof-use-rdb-preamble", "no"])
+    servers.append(srv)
+    code = "#!lua name=test\nredis.register_function('test', function() return 1 end)"
+    with RawClient(srv.port) as c:
+        assert c.call("FUNCTION", "LOAD", code) == b"$4\r\ntest\r\n"
+        c.call("SET", "k", "v")
+        assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and _info(c)["aof_rewrites"] == "1",
+                   timeout=20, what="the rewrite")
+        base = os.path.join(srv.workdir, "appendonlydir", "appendonly.aof.1.base.aof")
+        wait_until(lambda: os.path.exists(base), timeout=10, what="the base file")
+        with open(base, "rb") as f:
+            head = f.read(200)
+        assert head.startswith(b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$%d\r\n" % len(code))
+        c.call("FUNCTION", "FLUSH")
+        c.call("SET", "other", "x")
+        assert c.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert c.call("FCALL", "test", "0") == b":1\r\n"
+        assert c.call("GET", "k") == b"$1\r\nv\r\n"
+        assert c.call("EXISTS", "other") == b":0\r\n"
