@@ -352,6 +352,20 @@ def _server_section(node) -> list:
     return out
 
 
+def _repl_buffer_mem(node) -> int:
+    """server.repl_buffer_mem: the replication stream held in memory -- the backlog plus what the replicas
+    have not read yet (their sockets' user-space buffers)."""
+    repl = getattr(node, "repl", None)
+    if repl is None:
+        return 0
+    total = repl.backlog.histlen
+    for r in repl.master.replicas:
+        t = r.transport
+        if t is not None:
+            total += t.get_write_buffer_size()
+    return total
+
+
 def _cluster_links(node) -> int:
     """getClusterConnectionsCount: two bus connections (in and out) per other known node."""
     cluster = node.cluster
@@ -442,7 +456,7 @@ def _memory_section(node) -> list:
         ("mem_fragmentation_bytes", 0),
         ("mem_not_counted_for_evict", 0),
         ("mem_replication_backlog", 0),
-        ("mem_total_replication_buffers", 0),
+        ("mem_total_replication_buffers", _repl_buffer_mem(node)),
         ("mem_clients_slaves", 0),
         ("mem_clients_normal", sum(c.parser.pending for c in node.clients.values())),
         ("mem_cluster_links", 0),

@@ -1392,7 +1392,7 @@ class Persistence:
         write_ok = w is None or (w.write_error is None and w.fsync_error is None)
         out = [
             ("loading", 1 if node.loading else 0),
-            ("async_loading", 0),
+            ("async_loading", getattr(node, "async_loading", 0)),
             ("current_cow_peak", self.cow_peak),
             ("current_cow_size", self.cow_current),
             ("current_cow_size_age", int(now - self.cow_updated) if self.cow_updated else 0),

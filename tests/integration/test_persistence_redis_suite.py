@@ -316,3 +316,26 @@ def test_rewrite_keeps_functions_and_loadaof_works_with_aof_off(servers, kind):
         assert c.call("FCALL", "test", "0") == b":1\r\n"
         assert c.call("GET", "k") == b"$1\r\nv\r\n"
         assert c.call("EXISTS", "other") == b":0\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replication_buffers_grow_while_a_replica_does_not_read(servers, kind):
+    """shutdown.tcl fills the replica's socket until INFO mem_total_replication_buffers passes 2 MB: the
+    stream a stopped replica has not read is counted there."""
+    master = start_server(kind, args=DEBUG)
+    replica = start_server(kind)
+    servers.extend([master, replica])
+    with RawClient(master.port) as m, RawClient(replica.port) as r:
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+        wait_until(lambda: b"master_link_status:up" in r.call("INFO", "replication"), timeout=20, what="sync")
+        os.kill(replica.pid, signal.SIGSTOP)
+        try:
+            size = 0
+            for i in range(64):  # at most 64 MB
+                m.call("SET", "junk%d" % i, "x" * (1 << 20))
+                size = int(_info(m, "memory")["mem_total_replication_buffers"])
+                if size > 2 * 1024 * 1024:
+                    break
+            assert size > 2 * 1024 * 1024
+        finally:
+            os.kill(replica.pid, signal.SIGCONT)
