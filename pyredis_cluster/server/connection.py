@@ -44,6 +44,11 @@ _NOT_MONITORED = frozenset({"admin", "skip_monitor"})
 _RO_SCRIPTS = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})  # (a script's reads are its caller's)
 
 
+def _may_replicate(c, cmd, argv) -> bool:
+    """CMD_MAY_REPLICATE of getCommandFlags: EVAL* / FCALL* lose it when their script declared flags."""
+    return cmd.name in MAY_REPLICATE and not (cmd.write_for is not None and script_declares_flags(c, cmd, argv))
+
+
 def _enough_good_replicas(node) -> bool:
     """checkGoodReplicasStatus: min-replicas-to-write replicas whose last ACK is at most
     min-replicas-max-lag seconds old (a lag of 0 turns the check off)."""
@@ -417,7 +422,7 @@ class Client(asyncio.Protocol):
             # (EXEC counts as a write when it queued one; processCommand's is_write_command)
             # (and EVAL / FCALL count as the flags their script declared: getCommandFlags)
             is_write = cmd.writes(self, argv) or (
-                base == "exec" and bool(self.multi) and any(q.is_write for q, _ in self.multi))
+                base == "exec" and bool(self.multi) and any(q.writes(self, a) for q, a in self.multi))
             if node.disk_error is not None and (is_write or name == "ping") and not self.is_master:
                 raise CommandError(node.disk_error)  # MISCONF: persistence is failing
             if is_write and node.repl.link is None and node.config["min-replicas-to-write"] and not (
@@ -436,11 +441,9 @@ class Client(asyncio.Protocol):
             if node.loading and "loading" not in cmd.flags and not self.is_master:
                 raise CommandError(errors.LOADING)  # (a replica serves events while loading a full sync)
             if node.pause_until and not self.monitor and not getattr(self, "is_replica", False) and (
-                    not node.pause_writes_only or is_write or (
-                    name in MAY_REPLICATE and not (cmd.write_for is not None
-                                                   and script_declares_flags(self, cmd, argv))
+                    not node.pause_writes_only or is_write or _may_replicate(self, cmd, argv)
                     or base == "exec" and self.multi
-                    and any(q.is_write or q.name in MAY_REPLICATE for q, _ in self.multi))):
+                    and any(q.writes(self, a) or _may_replicate(self, q, a) for q, a in self.multi)):
                 self.paused_queue.appendleft(argv)  # CLIENT PAUSE: runs again once unpaused
                 return
             if self.multi is not None and base not in ("exec", "discard", "multi", "watch", "quit", "reset"):

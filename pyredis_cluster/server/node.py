@@ -364,10 +364,14 @@ class Node:
     def pause_clients(self, seconds: float, writes_only: bool) -> None:
         self.pause_until = time.monotonic() + seconds
         self.pause_writes_only = writes_only
+        for db in self.dbs:  # checkClientPauseTimeoutAndReturnIfPaused: no key expires meanwhile
+            db.expire_paused = True
         self._refresh_slow()
 
     def unpause_clients(self) -> None:
         self.pause_until = 0.0
+        for db in self.dbs:
+            db.expire_paused = False
         self._refresh_slow()
         for c in list(self.clients.values()):
             if c.paused_queue:
@@ -476,7 +480,9 @@ class Node:
         for db in self.dbs:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
         htstats.resize_cron(self)  # the simulated hash table sizes of DEBUG HTSTATS
-        if self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
+        if self.pause_until:
+            pass  # no key expires while clients are paused (checkClientPauseTimeoutAndReturnIfPaused)
+        elif self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves
             self.active_expire_cycle()
         elif self.repl.link is not None and self.active_expire_enabled:
             expired = False
@@ -526,10 +532,16 @@ class Node:
         budget = 0.25 / hz  # ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25 % of each cron period
         deadline = time.monotonic() + budget
         now = now_ms()
+        t0 = time.monotonic()
         for db in self.dbs:
             if db.expires:
                 db.active_expire_cycle(now, deadline)
         self.flush_pending_props()  # the DELs, each on its own (propagate_no_multi)
+        threshold = self.config["latency-monitor-threshold"]
+        if threshold > 0:  # latencyAddSampleIfNeeded("expire-cycle", ...)
+            ms = int((time.monotonic() - t0) * 1000)
+            if ms >= threshold:
+                self.timer.add_latency_sample("expire-cycle", ms)
 
     async def _cron_loop(self) -> None:
         while True:

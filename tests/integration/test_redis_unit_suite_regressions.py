@@ -233,3 +233,39 @@ def test_client_pause_write_holds_scripts_unless_they_declare_no_writes(server):
         assert rr.call("FCALL", "f1", "0") == b"$5\r\nhello\r\n"
         assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
         assert rd.read_reply() == b":1\r\n"
+
+
+def test_client_pause_write_runs_transactions_of_read_only_scripts_and_defers_expiry(server):
+    """pause.tcl: an EXEC whose queued scripts declare no-writes is not held; while paused, expired keys
+    read as missing but are neither actively nor lazily deleted (expired_keys unchanged)."""
+    with RawClient(server.port) as r, RawClient(server.port) as rr:
+        assert r.call("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+        assert rr.call("MULTI") == b"+OK\r\n"
+        assert rr.call("EVAL", "#!lua flags=no-writes\nreturn 12", "0") == b"+QUEUED\r\n"
+        assert rr.call("EXEC") == b"*1\r\n:12\r\n"
+        assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        before = int(_info(r, "stats")["expired_keys"])
+        assert r.call("MULTI") == b"+OK\r\n"
+        r.call("SET", "foo{t}", "bar", "PX", "10")
+        r.call("SET", "bar{t}", "foo", "PX", "10")
+        r.call("CLIENT", "PAUSE", "50000", "WRITE")
+        assert r.call("EXEC") == b"*3\r\n+OK\r\n+OK\r\n+OK\r\n"
+        time.sleep(0.3)
+        assert r.call("GET", "foo{t}") == b"$-1\r\n" and r.call("GET", "bar{t}") == b"$-1\r\n"
+        assert int(_info(r, "stats")["expired_keys"]) == before
+        assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        r.call("GET", "foo{t}")
+        r.call("GET", "bar{t}")
+        assert int(_info(r, "stats")["expired_keys"]) == before + 2
+
+
+def test_active_expiry_of_a_big_key_is_a_latency_event(server):
+    """latency-monitor.tcl "LATENCY of expire events": an expire cycle over the threshold is recorded as
+    the expire-cycle event."""
+    with RawClient(server.port) as c:
+        for i in range(0, 400000, 20000):
+            c.call("SADD", "big", *[b"m%d" % j for j in range(i, i + 20000)])
+        assert c.call("CONFIG", "SET", "latency-monitor-threshold", "1") == b"+OK\r\n"
+        c.call("PEXPIRE", "big", "50")
+        _wait(lambda: c.call("DBSIZE") == b":0\r\n", what="the key to expire")
+        assert b"expire-cycle" in c.call("LATENCY", "LATEST")
