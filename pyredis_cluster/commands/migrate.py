@@ -118,8 +118,9 @@ def _restore(c, argv):
     if ttl < 0:
         raise CommandError(INVALID_TTL)
     try:
-        value = load_payload(argv[3], zset_limits=(c.node.config["zset-max-listpack-entries"],
-                                                   c.node.config["zset-max-listpack-value"]))
+        value = load_payload(argv[3], check_crc=not getattr(c.node, "skip_checksum_validation", False),
+                             zset_limits=(c.node.config["zset-max-listpack-entries"],
+                                          c.node.config["zset-max-listpack-value"]))
     except RDBError as e:
         msg = str(e)
         raise CommandError(msg if msg in (BAD_PAYLOAD, BAD_DATA) else BAD_DATA) from None

@@ -113,3 +113,13 @@ def debug_aof_flush_sleep(c, argv):
         usec = 0  # atoi
     c.node.persistence.flush_sleep_usec = max(0, usec)
     return OK
+
+
+@debug_subcommand("set-skip-checksum-validation", lambda n: n == 3)
+def debug_set_skip_checksum_validation(c, argv):
+    """DEBUG SET-SKIP-CHECKSUM-VALIDATION <0|1>: RESTORE payloads (and RDB files) are not CRC-checked."""
+    try:
+        c.node.skip_checksum_validation = bool(int(argv[2]))
+    except ValueError:
+        c.node.skip_checksum_validation = False  # atoi
+    return OK

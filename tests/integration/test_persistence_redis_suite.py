@@ -339,3 +339,22 @@ def test_replication_buffers_grow_while_a_replica_does_not_read(servers, kind):
             assert size > 2 * 1024 * 1024
         finally:
             os.kill(replica.pid, signal.SIGCONT)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_debug_set_skip_checksum_validation(servers, kind):
+    """corrupt-dump.tcl: DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 lets RESTORE take a payload whose CRC is
+    wrong; 0 checks it again."""
+    srv = start_server(kind, args=DEBUG)
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        c.call("SET", "k", "hello")
+        dump = c.call("DUMP", "k")
+        payload = dump.split(b"\r\n", 1)[1][:-2]
+        bad = payload[:-8] + b"\x00\x01\x02\x03\x04\x05\x06\x07"
+        assert c.call("RESTORE", "k2", "0", bad) == b"-ERR DUMP payload version or checksum are wrong\r\n"
+        assert c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1") == b"+OK\r\n"
+        assert c.call("RESTORE", "k2", "0", bad) == b"+OK\r\n"
+        assert c.call("GET", "k2") == b"$5\r\nhello\r\n"
+        assert c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0") == b"+OK\r\n"
+        assert c.call("RESTORE", "k3", "0", bad) == b"-ERR DUMP payload version or checksum are wrong\r\n"
