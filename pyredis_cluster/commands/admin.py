@@ -475,7 +475,7 @@ def _persistence_section(node) -> list:
     g = lambda name, default=0: getattr(node, name, default)  # noqa: E731
     return [
         ("loading", g("loading")),
-        ("async_loading", 0),
+        ("async_loading", g("async_loading")),
         ("current_cow_peak", 0),
         ("current_cow_size", 0),
         ("current_cow_size_age", 0),

@@ -118,11 +118,13 @@ class Replication:
         out.append(("connected_slaves", len(every)))
         for i, r in enumerate(every):
             ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
-            online = getattr(r, "repl_state", None) == "online"
-            lag = int(time.monotonic() - (r.repl_ack_time if online else r.repl_wait_since))
+            state = getattr(r, "repl_state", None) or "online"
+            since = getattr(r, "repl_wait_since", None) if state != "online" else None
+            if since is None:
+                since = r.repl_ack_time
+            lag = int(time.monotonic() - since)
             out.append(("slave%d" % i, "ip=%s,port=%d,state=%s,offset=%d,lag=%d"
-                        % (ip, getattr(r, "repl_listening_port", 0), "online" if online else "wait_bgsave",
-                           r.repl_ack_offset, lag)))
+                        % (ip, getattr(r, "repl_listening_port", 0), state, r.repl_ack_offset, lag)))
         out += [("master_failover_state", self.failover.state), ("master_replid", bl.replid),
                 ("master_replid2", bl.replid2), ("master_repl_offset", bl.offset),
                 ("second_repl_offset", bl.second_replid_offset), ("repl_backlog_active", 1 if bl.active else 0),

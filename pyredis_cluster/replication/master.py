@@ -59,6 +59,10 @@ class MasterSide:
     def feed(self, data: bytes) -> None:
         self.backlog.feed(data)
         for r in self.replicas:
+            buf = getattr(r, "repl_buffer", None)
+            if buf is not None:  # still receiving its snapshot
+                buf.append(data)
+                continue
             t = r.transport
             if t is not None and not t.is_closing():
                 t.write(data)
@@ -140,15 +144,51 @@ class MasterSide:
         offset_now = bl.offset
         aux = {b"repl-stream-db": b"0", b"repl-id": bl.replid.encode(), b"repl-offset": b"%d" % offset_now}
         payload = rdb.dump_rdb(node.dbs, aux, functions=function_codes(node))
+        delay = node.config["rdb-key-save-delay"]  # (a test knob: microseconds per key, < 0 nanoseconds)
+        nkeys = sum(len(db) for db in node.dbs)
         for client, is_sync in zip(clients, is_syncs):
             out = b""
             if not is_sync:
                 out += b"+FULLRESYNC %s %d\r\n" % (bl.replid.encode(), offset_now)
-            out += b"$%d\r\n" % len(payload) + payload
-            client.transport.write(out)
+            out += b"$%d\r\n" % len(payload)
             self._add_replica(client)
+            if delay and nkeys:
+                # the snapshot trickles out as a slow fork child would write it; the stream produced
+                # meanwhile waits in the replica's buffer (SLAVE_STATE_WAIT_BGSAVE_END)
+                client.repl_buffer = []
+                client.repl_state = "wait_bgsave"  # (a diskless transfer: the child still writes it)
+                node.loop.create_task(self._send_slowly(client, out, payload, nkeys, delay))
+                continue
+            client.transport.write(out + payload)
             node.log.notice("Synchronization with replica %s succeeded" % client.addr)
         self.seldb = -1  # the stream after a snapshot starts with SELECT
+
+    async def _send_slowly(self, client, head: bytes, payload: bytes, nkeys: int, delay: int) -> None:
+        import asyncio
+
+        per_key = abs(delay) / (1e6 if delay > 0 else 1e9)
+        step = max(1, len(payload) // nkeys)
+        t = client.transport
+        t.write(head)
+        pos = 0
+        owed = 0.0
+        while pos < len(payload):
+            if t.is_closing():
+                return
+            t.write(payload[pos:pos + step])
+            pos += step
+            owed += per_key
+            if owed >= 0.01:
+                await asyncio.sleep(owed)
+                owed = 0.0
+        if t.is_closing():
+            return
+        buffered, client.repl_buffer = client.repl_buffer, None
+        client.repl_state = REPL_STATE_ONLINE
+        client.repl_ack_time = time.monotonic()
+        if buffered:
+            t.write(b"".join(buffered))
+        self.node.log.notice("Synchronization with replica %s succeeded" % client.addr)
 
     def _add_replica(self, client) -> None:
         client.repl_state = REPL_STATE_ONLINE
@@ -258,6 +298,7 @@ class MasterSide:
                 t.write(b"\n")
         timeout = self.node.config["repl-timeout"]
         for r in list(self.replicas):
-            if now - r.repl_ack_time > timeout and getattr(r, "repl_sends_acks", True):
+            if (now - r.repl_ack_time > timeout and getattr(r, "repl_sends_acks", True)
+                    and getattr(r, "repl_state", REPL_STATE_ONLINE) == REPL_STATE_ONLINE):
                 self.node.log.warning("Disconnecting timedout replica: %s" % r.addr)
                 r.close()

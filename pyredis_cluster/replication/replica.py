@@ -181,20 +181,63 @@ class ReplicaLink:
             if line.strip():
                 break
         line = line.rstrip(b"\r\n")
-        if line.startswith(b"$EOF:"):
-            mark = line[5:]
-            data = await reader.readuntil(mark)
-            payload = data[:-len(mark)]
-        elif line.startswith(b"$"):
-            payload = await reader.readexactly(int(line[1:]))
-        else:
+        if not line.startswith(b"$"):
             raise ConnectionError("Bad protocol from MASTER, the first byte is not '$'")
+        cfg = node.config
+        mode = cfg["repl-diskless-load"]
+        # useDisklessLoad: load while receiving (swapdb; on-empty-db when there is nothing to lose)
+        diskless = mode == "swapdb" or (mode == "on-empty-db" and not any(len(db) for db in node.dbs))
+        # async loading: the old dataset is the same history (same replid), it is served meanwhile
+        async_loading = mode == "swapdb" and replid == self.repl.backlog.replid
+        backup = None
+        if diskless:
+            if async_loading:
+                node.async_loading = 1
+            else:
+                if mode == "swapdb":
+                    backup = [_empty_like(db) for db in node.dbs]
+                    for db, b in zip(node.dbs, backup):
+                        _swap_contents(db, b)  # the old data waits aside, restored if the sync fails
+                else:
+                    node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+                    for db in node.dbs:
+                        db.clear()
+                node.loading = 1
+            node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        try:
+            payload = await self._read_payload(reader, line)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError) as e:
+            if diskless:
+                node.log.warning("Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF "
+                                 "reading RDB file")
+                node.log.warning("Failed trying to load the MASTER synchronization DB from socket, check server "
+                                 "logs.")
+                if backup is not None:
+                    node.log.notice("MASTER <-> REPLICA sync: Discarding the half-loaded data")
+                    for db, b in zip(node.dbs, backup):
+                        db.clear()
+                        _swap_contents(db, b)
+                    node.log.notice("MASTER <-> REPLICA sync: Restoring the backup")
+                node.loading = 0
+                node.async_loading = 0
+            raise ConnectionError("the master link dropped during the sync: %s" % (e,)) from None
         node.log.notice("MASTER <-> REPLICA sync: receiving %d bytes from master" % len(payload))
-        node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        for db in node.dbs:
-            db.clear()
-        node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
-        await self._load(payload)
+        if async_loading:
+            fresh = [_empty_like(db) for db in node.dbs]
+            try:
+                await self._load(payload, fresh, loading_flag=False)
+            finally:
+                node.async_loading = 0
+            for db, f in zip(node.dbs, fresh):
+                db.clear()
+                _swap_contents(db, f)
+        else:
+            if not diskless:
+                node.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+                for db in node.dbs:
+                    db.clear()
+                node.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+            await self._load(payload, node.dbs)
         p = getattr(node, "persistence", None)
         if p is not None:
             p.after_full_sync()  # the AOF restarts from the master's dataset (restartAOFAfterSYNC)
@@ -203,7 +246,26 @@ class ReplicaLink:
         self.repl.backlog.reset(replid, offset)
         self.sync_in_progress = False
 
-    async def _load(self, payload: bytes) -> None:
+    async def _read_payload(self, reader, line: bytes) -> bytes:
+        """The RDB after its ``$<len>`` (or diskless ``$EOF:<mark>``) header, read in pieces so that the
+        loop keeps serving clients; a dropped link raises."""
+        if line.startswith(b"$EOF:"):
+            mark = line[5:]
+            data = await reader.readuntil(mark)
+            return data[:-len(mark)]
+        size = int(line[1:])
+        parts = []
+        left = size
+        while left > 0:
+            chunk = await reader.read(min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("master closed the connection during the sync")
+            parts.append(chunk)
+            left -= len(chunk)
+            self.last_io = time.time()
+        return b"".join(parts)
+
+    async def _load(self, payload: bytes, dbs, loading_flag: bool = True) -> None:
         """rdbLoad of the master's snapshot, serving events every loading-process-events-interval-bytes
         (clients get -LOADING, the cluster bus goes on: this replica advertises offset 0 meanwhile) and
         sleeping key-load-delay microseconds per key (a debugging knob of Redis's test suite).  A replica
@@ -211,10 +273,11 @@ class ReplicaLink:
         node = self.node
         cfg = node.config
         info: dict = {}
-        steps = rdb.load_into_steps(payload, node.dbs, skip_expired=False, info=info,
+        steps = rdb.load_into_steps(payload, dbs, skip_expired=False, info=info,
                                     zset_limits=(cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"]),
                                     key_load_delay=cfg["key-load-delay"])
-        node.loading = 1
+        if loading_flag:
+            node.loading = 1
         last = 0
         try:
             while True:
@@ -226,7 +289,8 @@ class ReplicaLink:
                     last = pos
                     await asyncio.sleep(0)  # processEventsWhileBlocked
         finally:
-            node.loading = 0
+            if loading_flag:
+                node.loading = 0
         # the master's function libraries replace ours (emptyData, then rdbFunctionLoad)
         flush_functions(node)
         try:
@@ -333,6 +397,18 @@ class ReplicaLink:
     def _send_ack(self) -> None:
         if self.writer is not None and not self.writer.is_closing():
             self.writer.write(encode_command([b"REPLCONF", b"ACK", b"%d" % self.processed_offset]))
+
+
+def _empty_like(db):
+    """A new, empty database like ``db`` (same id, same cluster-mode slot index)."""
+    return type(db)(db.id, db.slot_keys is not None)
+
+
+def _swap_contents(a, b) -> None:
+    """Exchange all keys of two databases, with their slot indexes (the swapdb diskless load)."""
+    a.swap_with(b)
+    a.slot_keys, b.slot_keys = b.slot_keys, a.slot_keys
+    a.replica_expires, b.replica_expires = b.replica_expires, a.replica_expires
 
 
 def _addr(peer) -> str:

@@ -187,3 +187,75 @@ def test_blocked_clients_are_released_when_the_master_becomes_a_replica(pair):
         assert r.call("RPUSH", "foo", "a", "b", "c") == b":3\r\n"
         _wait(lambda: m.call("LRANGE", "foo", "0", "-1") == b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
               what="the push replicated whole")
+
+
+def _persistence(client) -> dict:
+    return _info(client, "persistence")
+
+
+def _swapdb_setup(kind):
+    args = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"]
+    master = start_server(kind, args=args + ["--repl-diskless-sync", "yes"])
+    replica = start_server(kind, args=args + ["--repl-diskless-load", "swapdb",
+                                             "--loading-process-events-interval-bytes", "1024"])
+    return master, replica
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_swapdb_load_cut_short_restores_the_old_dataset(kind):
+    """replication 'Diskless load swapdb (different replid)': a replica loading a master of another history
+    with repl-diskless-load swapdb is LOADING while the snapshot comes; if the link drops half-way its old
+    keys come back."""
+    master, replica = _swapdb_setup(kind)
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert r.call("DEBUG", "POPULATE", "20", "slave", "10") == b"+OK\r\n"
+            assert r.call("SET", "mykey", "myvalue") == b"+OK\r\n"
+            assert m.call("DEBUG", "POPULATE", "300", "master", "100000") == b"+OK\r\n"
+            assert m.call("CONFIG", "SET", "rdb-key-save-delay", "10000") == b"+OK\r\n"  # 4 s in all
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _persistence(r).get("loading") == "1", what="the replica loading")
+            assert _persistence(r)["async_loading"] == "0"
+            assert m.call("CONFIG", "SET", "repl-diskless-sync-delay", "5") == b"+OK\r\n"
+            assert m.call("CLIENT", "KILL", "TYPE", "replica") == b":1\r\n"
+            _wait(lambda: _persistence(r).get("loading") == "0", what="the load to stop")
+            assert r.call("GET", "mykey") == b"$7\r\nmyvalue\r\n"
+            assert r.call("DBSIZE") == b":21\r\n"
+            assert m.call("CONFIG", "SET", "rdb-key-save-delay", "0") == b"+OK\r\n"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_swapdb_async_loading_serves_the_old_dataset(kind):
+    """replication 'Diskless load swapdb (async_loading)': a full sync of the same history (matching replid)
+    keeps serving the old keys during the load (async_loading:1, loading:0) and after a failed one."""
+    master, replica = _swapdb_setup(kind)
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert r.call("CONFIG", "SET", "replica-read-only", "no") == b"+OK\r\n"
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info(r).get("master_link_status") == "up", what="first sync")
+            assert r.call("DEBUG", "POPULATE", "20", "slave", "10") == b"+OK\r\n"
+            assert m.call("DEBUG", "POPULATE", "300", "master", "100000") == b"+OK\r\n"
+            assert r.call("SET", "mykey", "myvalue") == b"+OK\r\n"
+            assert m.call("CONFIG", "SET", "rdb-key-save-delay", "10000") == b"+OK\r\n"
+            # a full sync again, with the same replid: the backlog no longer holds the replica's offset
+            assert m.call("MULTI") == b"+OK\r\n"
+            m.call("CLIENT", "KILL", "TYPE", "replica")
+            m.call("CONFIG", "SET", "repl-backlog-size", "16384")
+            for i in range(10):
+                m.call("SET", "big%d" % i, "A" * 16384)
+            assert m.call("EXEC").startswith(b"*12\r\n:1\r\n+OK\r\n")
+            _wait(lambda: _persistence(r).get("async_loading") == "1", what="async loading")
+            assert _persistence(r)["loading"] == "0"
+            assert r.call("GET", "mykey") == b"$7\r\nmyvalue\r\n"
+            assert m.call("CONFIG", "SET", "repl-diskless-sync-delay", "5") == b"+OK\r\n"
+            assert m.call("CLIENT", "KILL", "TYPE", "replica") == b":1\r\n"
+            _wait(lambda: _persistence(r).get("async_loading") == "0", what="the load to stop")
+            assert r.call("GET", "mykey") == b"$7\r\nmyvalue\r\n"
+            assert m.call("CONFIG", "SET", "rdb-key-save-delay", "0") == b"+OK\r\n"
+    finally:
+        replica.stop()
+        master.stop()
