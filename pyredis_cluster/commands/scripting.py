@@ -260,7 +260,8 @@ class Scripting:
         run.engine = engine
         hook = self.check_busy if node.config["busy-reply-threshold"] > 0 else None
         count_error = True
-        keyspace.FROZEN_MS = keyspace.now_ms()
+        frozen = keyspace.FROZEN_MS
+        keyspace.FROZEN_MS = int(time.time() * 1000)  # lua_time_snapshot (also inside EXEC)
         try:
             reply, count_error = engine.run(function, keys, args, eval_mode, funcname,
                                             lambda: 3 if run.client.resp3 else 2, 3 if c.resp3 else 2, hook)
@@ -269,7 +270,7 @@ class Scripting:
             msg = " ".join(str(e).split())[:100]
             reply = error_bytes("ERR Error running script %s, %s" % (funcname.decode("latin-1"), msg))
         finally:
-            keyspace.FROZEN_MS = None
+            keyspace.FROZEN_MS = frozen
             self.run = None
             self._propagate(run)
             if run.timedout:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, NULL_ARRAY, OK, Raw
+from ..store import keyspace
 from ..store.keyspace import now_ms
 from .server import RESET_HOOKS
 from .table import command
@@ -148,6 +149,9 @@ def exec_(c, argv):
     dirty = node.dirty
     call = c.call
     node.exec_depth += 1  # the queued commands' writes wait, to go out in MULTI/EXEC (node.propagate)
+    frozen = keyspace.FROZEN_MS
+    if frozen is None:  # server.fixed_time_expire: the whole transaction sees keys expire at one time
+        keyspace.FROZEN_MS = now_ms()
     try:
         acl_check = c.acl_user.restricted and not c.is_master
         for cmd, qargv in queued:
@@ -159,6 +163,7 @@ def exec_(c, argv):
                     continue
             call(cmd, qargv)
     finally:
+        keyspace.FROZEN_MS = frozen
         node.exec_depth -= 1
         c.deny_blocking = old_deny
         discard_transaction(c)

@@ -183,7 +183,7 @@ class Node:
         """signalModifiedKey: count the change and invalidate WATCHes on the key."""
         self.dirty += 1
         if self.tracking.active:
-            self.tracking.invalidate_key(key)
+            self.tracking.invalidate_key(key, expired=db.expiring)
         if self.watched_keys:
             watchers = self.watched_keys.get((db.id, key))
             if watchers:

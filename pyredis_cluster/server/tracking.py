@@ -123,11 +123,12 @@ class Tracking:
                 ids.add(cid)
                 self.items += 1
 
-    def invalidate_key(self, key: bytes, bcast: bool = True) -> None:
-        """trackingInvalidateKey (called by signalModifiedKey)."""
+    def invalidate_key(self, key: bytes, bcast: bool = True, expired: bool = False) -> None:
+        """trackingInvalidateKey (called by signalModifiedKey).  An expired key was changed by no client:
+        BCAST NOLOOP clients hear of it even if their own command expired it."""
         current = self.current
         if bcast and self.prefixes:
-            self._remember_for_broadcast(current, key)
+            self._remember_for_broadcast(None if expired else current, key)
         ids = self.table.pop(key, None)
         if ids is None:
             return

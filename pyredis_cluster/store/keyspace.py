@@ -69,7 +69,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = (
-        "replica_mode", "expire_paused", "master_executing", "on_expired", "on_event", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
+        "replica_mode", "expire_paused", "expiring", "master_executing", "on_expired", "on_event", "id", "data", "expires", "_volatile", "_volatile_pos", "slot_keys", "on_modified", "avg_ttl",
         "expired_keys", "rng", "hits", "misses", "atime", "lru_clock", "_scan", "_scan_log", "_scan_used",
         "_expire_cursor", "lfu_log_factor", "lfu_decay_time", "on_stream_gone",
         "replica_expires",
@@ -89,6 +89,7 @@ class Database:
         self.on_event = None  # callback(db, b"new" | b"keymiss", key): set only when notify-keyspace-events has n/m
         self.replica_mode = False  # a replica does not delete expired keys itself
         self.expire_paused = False  # CLIENT PAUSE: expired keys read as missing but stay (Redis 7.0)
+        self.expiring = False  # deleting an expired key (signalModifiedKey(NULL, ...): no client did it)
         self.master_executing = False  # my master's commands see every key, expired or not (Redis)
         self.avg_ttl = 0
         self.expired_keys = 0  # stat_expiredkeys
@@ -244,7 +245,11 @@ class Database:
         if self.replica_mode and not REPLICA_CLIENT_WRITE or self.expire_paused:
             return
         self.expired_keys += 1
-        self.delete(key)
+        self.expiring = True
+        try:
+            self.delete(key)
+        finally:
+            self.expiring = False
         if self.on_expired is not None:
             self.on_expired(self, key)
 

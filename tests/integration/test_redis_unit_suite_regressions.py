@@ -269,3 +269,20 @@ def test_active_expiry_of_a_big_key_is_a_latency_event(server):
         c.call("PEXPIRE", "big", "50")
         _wait(lambda: c.call("DBSIZE") == b":0\r\n", what="the key to expire")
         assert b"expire-cycle" in c.call("LATENCY", "LATEST")
+
+
+def test_bcast_noloop_client_hears_of_a_key_its_own_transaction_expired(server):
+    """tracking.tcl "Tracking gets notification of lazy expired keys": a key the client itself set in a
+    transaction (an invalidation NOLOOP filters) and that expires afterwards is invalidated once, by the
+    expiry (no client did it); inside EXEC time stands still, so the transaction's GET still sees it."""
+    with RawClient(server.port) as r, RawClient(server.port) as redir:
+        rid = int(parse(redir.call("CLIENT", "ID")))
+        assert redir.call("SUBSCRIBE", "__redis__:invalidate").startswith(b"*3\r\n")
+        assert r.call("CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", str(rid), "NOLOOP") == b"+OK\r\n"
+        r.call("MULTI")
+        r.call("SET", "mykey{t}", "myval", "PX", "1")
+        r.call("SET", "mykeyotherkey{t}", "myval")
+        r.call("DEBUG", "SLEEP", "0.1")
+        r.call("GET", "mykey{t}")
+        assert r.call("EXEC") == b"*4\r\n+OK\r\n+OK\r\n+OK\r\n$5\r\nmyval\r\n"  # (time stands still in EXEC)
+        assert parse(redir.read_reply()) == [b"message", b"__redis__:invalidate", [b"mykey{t}"]]
