@@ -126,7 +126,7 @@ class Run:
 
     __slots__ = ("caller", "client", "funcname", "read_only", "allow_oom", "allow_cross_slot", "repl",
                  "write_dirty", "slot", "writes", "start", "eval_mode", "argv", "timedout", "killed", "engine",
-                 "oom", "dirty_at_start")
+                 "oom", "dirty_at_start", "tracked")
 
     def __init__(self, caller, funcname: bytes, flags: int, ro: bool, eval_mode: bool, slot: int, argv):
         self.caller = caller
@@ -143,6 +143,7 @@ class Run:
         self.start = time.monotonic()
         self.eval_mode = eval_mode
         self.argv = argv
+        self.tracked = False  # the caller's keys were remembered for client side caching
         self.timedout = False  # past busy-reply-threshold: other clients get BUSY
         self.killed = False  # SCRIPT KILL / FUNCTION KILL asked to stop it
         self.engine = None
@@ -439,6 +440,9 @@ class Scripting:
             return b"Wrong number of args calling Redis command from script"
         if "noscript" in cmd.flags and not self.disable_deny_script:
             return b"This Redis command is not allowed from script"
+        if (node.repl.link is not None and not node.repl.link.connected  # scriptVerifyAllowStale
+                and not node.config["replica-serve-stale-data"] and "stale" not in cmd.flags):
+            return b"Can not execute the command on a stale replica"
         caller = run.caller
         sc = run.client
         if caller.acl_user.restricted and not caller.is_master:
@@ -506,6 +510,15 @@ class Scripting:
                 reply = encode(r, sc.resp3)
         out.clear()
         cmd.calls += 1
+        if cmd.is_readonly and not run.tracked:
+            caller = run.caller
+            if caller.tracking and not caller.tracking_bcast:
+                # call(): a read by the script makes its caller remember the keys the script was given
+                # (trackingRememberKeys on the EVAL / FCALL command itself)
+                run.tracked = True
+                outer = table_lookup(run.argv[0])
+                if outer is not None:
+                    node.tracking.remember_keys(caller, outer, run.argv)
         if node.config.values["latency-tracking"]:
             us = int((time.perf_counter() - t0) * 1e6)
             cmd.usec += us
@@ -904,13 +917,25 @@ def _eval_declared_flags(c, argv, evalsha: bool):
     return None if flags & EVAL_COMPAT else flags
 
 
-def script_declares_flags(c, cmd, argv) -> bool:
-    """Did the script or function this EVAL* / FCALL* call runs declare its flags?  Then they replace
-    the command's, CMD_MAY_REPLICATE included (scriptFlagsToCmdFlags)."""
+def script_declared_flags(c, cmd, argv):
+    """The flags the script or function this EVAL* / FCALL* call runs declared, or None.  Declared flags
+    replace the command's write, stale, deny-oom and may-replicate flags (scriptFlagsToCmdFlags)."""
     name = cmd.name
     if name.startswith("fcall"):
-        return len(argv) >= 2 and scripting(c.node).functions.get(argv[1].lower()) is not None
-    return _eval_declared_flags(c, argv, name.startswith("evalsha")) is not None
+        f = scripting(c.node).functions.get(argv[1].lower()) if len(argv) >= 2 else None
+        return None if f is None else f.flags
+    return _eval_declared_flags(c, argv, name.startswith("evalsha"))
+
+
+def script_declares_flags(c, cmd, argv) -> bool:
+    return script_declared_flags(c, cmd, argv) is not None
+
+
+def script_allows_stale(c, cmd, argv) -> bool:
+    """CMD_STALE of getCommandFlags for EVAL* / FCALL*: only a script that declared allow-stale runs
+    on a stale replica (redis-server 7.0.15 answers MASTERDOWN to an EVAL without a shebang too)."""
+    flags = script_declared_flags(c, cmd, argv)
+    return flags is not None and bool(flags & ALLOW_STALE)
 
 
 def _eval_write_for(evalsha: bool):

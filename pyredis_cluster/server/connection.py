@@ -18,7 +18,7 @@ from .. import errors
 from ..commands import table
 from ..commands.transactions import exec_ as _exec
 from ..commands.transactions import exec_abort
-from ..commands.scripting import script_declares_flags
+from ..commands.scripting import script_allows_stale, script_declares_flags
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
@@ -47,6 +47,13 @@ _RO_SCRIPTS = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})  # (a script's re
 def _may_replicate(c, cmd, argv) -> bool:
     """CMD_MAY_REPLICATE of getCommandFlags: EVAL* / FCALL* lose it when their script declared flags."""
     return cmd.name in MAY_REPLICATE and not (cmd.write_for is not None and script_declares_flags(c, cmd, argv))
+
+
+def _allows_stale(c, cmd, argv) -> bool:
+    """CMD_STALE of getCommandFlags: EVAL* / FCALL* take it from their script's declared flags."""
+    if cmd.write_for is not None:
+        return script_allows_stale(c, cmd, argv)
+    return "stale" in cmd.flags
 
 
 def _enough_good_replicas(node) -> bool:
@@ -433,8 +440,8 @@ class Client(asyncio.Protocol):
                 raise CommandError(errors.READONLY)
             if (node.repl.link is not None and not node.repl.link.connected and not self.is_master
                     and not node.config["replica-serve-stale-data"] and (
-                        "stale" not in cmd.flags or base == "exec" and bool(self.multi)
-                        and any("stale" not in q.flags for q, _ in self.multi))):
+                        not _allows_stale(self, cmd, argv) or base == "exec" and bool(self.multi)
+                        and any(not _allows_stale(self, q, a) for q, a in self.multi))):
                 raise CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
             if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")

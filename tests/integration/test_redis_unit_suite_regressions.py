@@ -286,3 +286,42 @@ def test_bcast_noloop_client_hears_of_a_key_its_own_transaction_expired(server):
         r.call("GET", "mykey{t}")
         assert r.call("EXEC") == b"*4\r\n+OK\r\n+OK\r\n+OK\r\n$5\r\nmyval\r\n"  # (time stands still in EXEC)
         assert parse(redir.read_reply()) == [b"message", b"__redis__:invalidate", [b"mykey{t}"]]
+
+
+def test_scripts_on_a_stale_replica_follow_their_allow_stale_flag(server):
+    """functions.tcl "FUNCTION - allow stale": with replica-serve-stale-data no and the link down, a
+    function runs only if it declared allow-stale, and then only commands flagged stale."""
+    lib = ("#!lua name=test\n"
+           "redis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}\n"
+           "redis.register_function{function_name='f2', callback=function() return 'hello' end, flags={'allow-stale', 'no-writes'}}\n"
+           "redis.register_function{function_name='f3', callback=function() return redis.call('get', 'x') end, flags={'allow-stale', 'no-writes'}}\n"
+           "redis.register_function{function_name='f4', callback=function() return redis.call('info', 'server') end, flags={'allow-stale', 'no-writes'}}\n")
+    with RawClient(server.port) as r:
+        assert r.call("FUNCTION", "LOAD", "REPLACE", lib) == b"$4\r\ntest\r\n"
+        assert r.call("CONFIG", "SET", "replica-serve-stale-data", "no") == b"+OK\r\n"
+        assert r.call("REPLICAOF", "127.0.0.1", "1") == b"+OK\r\n"
+        try:
+            assert r.call("FCALL", "f1", "0").startswith(b"-MASTERDOWN ")
+            assert r.call("FCALL", "f2", "0") == b"$5\r\nhello\r\n"
+            assert r.call("FCALL", "f3", "0").startswith(b"-ERR Can not execute the command on a stale replica")
+            assert b"redis_version" in r.call("FCALL", "f4", "0")
+            assert r.call("EVAL", "#!lua flags=no-writes\nreturn 1", "0").startswith(b"-MASTERDOWN ")
+            assert r.call("EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", "0") == b":1\r\n"
+            assert r.call("EVAL", "return 1", "0").startswith(b"-MASTERDOWN ")  # (no shebang: no allow-stale)
+        finally:
+            r.call("REPLICAOF", "NO", "ONE")
+
+
+def test_a_script_that_reads_makes_its_caller_track_the_keys_it_was_given(server):
+    """tracking.tcl "Tracking only occurs for scripts when a command calls a read-only command"."""
+    with RawClient(server.port) as r, RawClient(server.port) as w:
+        assert r.call("HELLO", "3").startswith(b"%")
+        assert r.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
+        w.call("MSET", "key2{t}", "1", "key1{t}", "1")
+        r.call("EVAL", "redis.call('set', 'key3{t}', 'bar')", "2", "key1{t}", "key2{t}")
+        w.call("MSET", "key2{t}", "2", "key1{t}", "2")
+        r.call("EVAL_RO", "redis.call('get', 'key3{t}')", "2", "key1{t}", "key2{t}")
+        w.call("MSET", "key2{t}", "3", "key1{t}", "3")
+        assert r.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nkey2{t}\r\n"
+        assert r.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nkey1{t}\r\n"
+        assert r.call("PING") == b"+PONG\r\n"
