@@ -358,3 +358,56 @@ def test_debug_set_skip_checksum_validation(servers, kind):
         assert c.call("GET", "k2") == b"$5\r\nhello\r\n"
         assert c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0") == b"+OK\r\n"
         assert c.call("RESTORE", "k3", "0", bad) == b"-ERR DUMP payload version or checksum are wrong\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_empty_keys_in_an_rdb_are_skipped_at_load(kind):
+    """corrupt-dump.tcl 'load corrupted rdb with empty keys': empty collections in dump.rdb (an old bug
+    could save them) are skipped and logged, the rest loads."""
+    import struct
+
+    from pyredis_cluster.store.rdb import crc64
+
+    workdir = tempfile.mkdtemp(prefix="pyredis-test-")
+    try:
+        body = (b"REDIS0010" + b"\xfe\x00"  # SELECTDB 0
+                + b"\x02\x03set\x00"  # a set (hashtable encoding) of 0 members
+                + b"\x04\x04hash\x00"  # a hash (hashtable encoding) of 0 fields
+                + b"\x00\x01k\x01v" + b"\xff")
+        with open(os.path.join(workdir, "dump.rdb"), "wb") as out:
+            out.write(body + struct.pack("<Q", crc64(body)))
+        srv = start_server(kind, workdir=workdir)
+        try:
+            with RawClient(srv.port) as c:
+                assert c.call("DBSIZE") == b":1\r\n"
+                assert c.call("GET", "k") == b"$1\r\nv\r\n"
+            log = srv.log()
+            assert "rdbLoadObject skipping empty key: set" in log
+            assert "rdbLoadObject skipping empty key: hash" in log
+            assert "Done loading RDB, keys loaded: 1, keys expired: 0, empty keys skipped: 2." in log
+        finally:
+            srv.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_loadaof_reads_a_manifest_naming_files_with_quotes_and_newlines(servers, kind):
+    """aof-multi-part.tcl 'can handle appendfilename contains whitespaces': the manifest quotes such names
+    with escapes (sdscatrepr); DEBUG LOADAOF reads it back from disk (sdssplitargs) and finds the files."""
+    workdir = tempfile.mkdtemp(prefix="pyredis-test-")
+    conf = os.path.join(workdir, "redis.conf")
+    with open(conf, "w") as f:
+        f.write('appendfilename " file seq \\n\\n.aof "\n')
+    srv = start_server(kind, workdir=workdir, config_file=conf, args=DEBUG + ["--appendonly", "yes"])
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        c.call("SET", "k1", "v1")
+        assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and _info(c)["aof_rewrites"] == "1",
+                   timeout=20, what="the rewrite")
+        c.call("SET", "k2", "v2")
+        assert c.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert c.call("MGET", "k1", "k2") == b"*2\r\n$2\r\nv1\r\n$2\r\nv2\r\n"
+    with open(os.path.join(srv.workdir, "appendonlydir", " file seq \n\n.aof .manifest")) as f:
+        assert f.read().startswith('file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n')
