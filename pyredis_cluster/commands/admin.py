@@ -464,7 +464,7 @@ def _memory_section(node) -> list:
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfreed_objects", getattr(node.stats, "lazyfreed_objects", 0)),
     ]
 
 

@@ -70,6 +70,7 @@ def config_resetstat(c, argv):
     node = c.node
     node.stats.reset()
     node.stats.reply_buffer_shrinks = node.stats.reply_buffer_expands = 0
+    node.stats.lazyfreed_objects = 0  # lazyfreeResetStats
     for cmd in table.COMMANDS.values():
         _reset_command_stats(cmd)
     for hook in getattr(node, "resetstat_hooks", ()):

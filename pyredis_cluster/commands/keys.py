@@ -23,6 +23,7 @@ from ..errors import CommandError
 from ..protocol.reply import OK, ONE, ZERO, Status
 from ..store.glob import compile_pattern
 from ..store.keyspace import now_ms
+from ..store.stream import StreamValue
 from ..store.types import (
     ENCODINGS, HashValue, ListValue, SetValue, ZSetValue, object_encoding, string_encoding, type_name,
 )
@@ -142,9 +143,41 @@ def del_(c, argv):
     return n
 
 
+LAZYFREE_THRESHOLD = 64
+
+
+def lazyfree_effort(v, config) -> int:
+    """lazyfreeGetFreeEffort: about how many allocations freeing the value takes (1 for a string or a
+    compact encoding; a stream counts its nodes and its first group's PEL for each group)."""
+    t = type(v)
+    if t is bytes:
+        return 1
+    if t is StreamValue:
+        effort = len(v.nodes)
+        if v.groups:
+            first = next(iter(v.groups.values()))
+            effort += len(v.groups) * (1 + len(first.pel))
+        return effort
+    enc = object_encoding(v, config)
+    if enc == b"quicklist":
+        return len(v) // 128 + 1  # (the quicklist's nodes)
+    if enc in (b"hashtable", b"skiplist"):
+        return len(v)
+    return 1
+
+
 @command("unlink")
 def unlink(c, argv):
-    return del_(c, argv)
+    """UNLINK: DEL, with values big enough freed "in the background" (lazyfreed_objects)."""
+    db = c.db
+    big = [k for k in argv[1:] if (v := db.data.get(k)) is not None
+           and lazyfree_effort(v, c.node.config) > LAZYFREE_THRESHOLD]
+    n = del_(c, argv)
+    if big:
+        stats = c.node.stats
+        stats.lazyfreed_objects = getattr(stats, "lazyfreed_objects", 0) + sum(
+            1 for k in big if k not in db.data)
+    return n
 
 
 @command("exists")

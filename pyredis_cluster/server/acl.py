@@ -1123,8 +1123,9 @@ class Acl:
         if any(s.allchannels for s in new.selectors):
             return
         upcoming = [ch for s in new.selectors for ch in s.channels]
-        if all(ch in upcoming for s in original.selectors for ch in s.channels):
-            return
+        if not any(s.allchannels for s in original.selectors) and all(
+                ch in upcoming for s in original.selectors for ch in s.channels):
+            return  # the new channels are a superset of the old ones (losing allchannels never is)
         for c in list(self.node.clients.values()):
             if c.acl_user is not original or not (c.channels or c.patterns or c.shard_channels):
                 continue

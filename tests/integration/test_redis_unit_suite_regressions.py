@@ -325,3 +325,36 @@ def test_a_script_that_reads_makes_its_caller_track_the_keys_it_was_given(server
         assert r.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nkey2{t}\r\n"
         assert r.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nkey1{t}\r\n"
         assert r.call("PING") == b"+PONG\r\n"
+
+
+def test_subscribers_are_killed_when_their_user_loses_allchannels(server):
+    """acl.tcl "Subscribers are killed when revoked of allchannels permission"."""
+    with RawClient(server.port) as r, RawClient(server.port) as rd:
+        assert r.call("ACL", "SETUSER", "psuser", "on", ">pspass", "+@all", "allchannels") == b"+OK\r\n"
+        assert rd.call("AUTH", "psuser", "pspass") == b"+OK\r\n"
+        assert rd.call("CLIENT", "SETNAME", "deathrow") == b"+OK\r\n"
+        assert rd.call("PSUBSCRIBE", "foo").startswith(b"*3\r\n")
+        assert r.call("ACL", "SETUSER", "psuser", "resetchannels") == b"+OK\r\n"
+        assert b"deathrow" not in r.call("CLIENT", "LIST")
+
+
+def test_unlink_of_a_big_value_counts_as_lazy_freed(server):
+    """lazyfree.tcl "lazy free a stream with all types of metadata" / "... with deleted cgroup"."""
+    with RawClient(server.port) as r:
+        r.call("CONFIG", "RESETSTAT")
+        r.call("CONFIG", "SET", "stream-node-max-entries", "5")
+        for j in range(1000):
+            r.call("XADD", "stream", "*", "foo" if j % 10 else "bar", str(j))
+        r.call("XGROUP", "CREATE", "stream", "mygroup", "0")
+        r.call("XREADGROUP", "GROUP", "mygroup", "Alice", "COUNT", "2", "STREAMS", "stream", ">")
+        assert r.call("UNLINK", "stream") == b":1\r\n"
+        _wait(lambda: _info(r, "memory")["lazyfree_pending_objects"] == "0", what="lazyfree done")
+        assert _info(r, "memory")["lazyfreed_objects"] == "1"
+        r.call("CONFIG", "RESETSTAT")
+        r.call("XADD", "s", "*", "a", "b")
+        r.call("XGROUP", "CREATE", "s", "bla", "$")
+        r.call("XGROUP", "DESTROY", "s", "bla")
+        r.call("SET", "str", "x")
+        assert r.call("UNLINK", "s", "str") == b":2\r\n"
+        _wait(lambda: _info(r, "memory")["lazyfree_pending_objects"] == "0", what="lazyfree done")
+        assert _info(r, "memory")["lazyfreed_objects"] == "0"
