@@ -74,6 +74,36 @@ class Replication:
         self.link.start()
         node.refresh_clients()
 
+    def restore_from_rdb(self, aux: dict, expired=()) -> None:
+        """loadDataFromDisk: the RDB read at start names the history it was saved at (repl-id,
+        repl-offset).  A master keeps it as its previous ID, so its replicas continue with a partial
+        resync (the DELs of the keys that expired while it was down, ``expired`` (db, key) pairs, come
+        first in its stream, RDBFLAGS_FEED_REPL); a replica takes it as its master's, to PSYNC from there."""
+        try:
+            replid = aux[b"repl-id"].decode("latin-1")
+            offset = int(aux[b"repl-offset"])
+            stream_db = int(aux.get(b"repl-stream-db", b"0"))
+        except (KeyError, ValueError):
+            return
+        if len(replid) != 40 or offset < 0 or stream_db < 0:
+            return
+        bl = self.backlog
+        if self.link is None:
+            bl.replid2 = replid
+            bl.second_replid_offset = offset + 1
+            bl.offset = offset
+            bl.buf = None
+            bl.create()  # an empty backlog from offset + 1 on
+            self.master.seldb = -1
+            cmd = b"UNLINK" if self.node.config["lazyfree-lazy-expire"] else b"DEL"
+            for dbn, key in expired:
+                self.master.propagate(dbn, [cmd, key])
+        else:
+            bl.replid = replid
+            bl.offset = offset
+            self.link.master_replid = replid
+            self.link.stream_db = stream_db
+
     def _disconnect_blocked_clients(self) -> None:
         """disconnectAllBlockedClients: a master turning replica releases its blocked clients (BLPOP,
         WAIT ...) with an error and closes them -- served later by the master's stream they would

@@ -154,6 +154,8 @@ class ReplicaLink:
                 bl.second_replid_offset = bl.offset + 1
                 self.master_replid = parts[1].decode()
                 bl.replid = self.master_replid
+                node.log.warning("Master replication ID changed to %s" % self.master_replid)
+                self.repl.master.disconnect_replicas()  # my replicas must learn the new ID: they reconnect
             node.log.notice("Successful partial resynchronization with master.")
         else:
             raise ConnectionError("Unexpected reply to PSYNC from master: %s" % reply.decode("latin-1"))
@@ -183,6 +185,8 @@ class ReplicaLink:
         line = line.rstrip(b"\r\n")
         if not line.startswith(b"$"):
             raise ConnectionError("Bad protocol from MASTER, the first byte is not '$'")
+        # replicationAttachToNewMaster: my own replicas follow a history that ends here, they resync
+        self.repl.master.disconnect_replicas()
         cfg = node.config
         mode = cfg["repl-diskless-load"]
         # useDisklessLoad: load while receiving (swapdb; on-empty-db when there is nothing to lose)

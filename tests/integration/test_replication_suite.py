@@ -259,3 +259,83 @@ def test_swapdb_async_loading_serves_the_old_dataset(kind):
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_master_restarted_from_its_rdb_continues_its_history(kind):
+    """psync2-master-restart: a master restarted from the RDB it saved at shutdown keeps the saved
+    replication ID as its previous one (master_replid2, second_repl_offset) and its offset, feeds the DELs
+    of the keys that expired meanwhile into its backlog, and its replica continues with a partial resync."""
+    args = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"]
+    master = start_server(kind, args=args)
+    replica = start_server(kind, args=args)
+    try:
+        with RawClient(replica.port) as r:
+            with RawClient(master.port) as m:
+                assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+                _wait(lambda: _info(r).get("master_link_status") == "up", what="link up")
+                assert m.call("SET", "k", "v") == b"+OK\r\n"
+                assert m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"+OK\r\n"
+                assert m.call("SELECT", "3") == b"+OK\r\n"
+                assert m.call("SET", "gone", "v", "PX", "10") == b"+OK\r\n"
+                time.sleep(0.05)
+                assert m.call("WAIT", "1", "2000") == b":1\r\n"
+                before = _info(m)
+                offset = int(before["master_repl_offset"])
+                _wait(lambda: _info(r).get("slave_repl_offset") == str(offset), what="replica in sync")
+                _wait(lambda: ",offset=%d," % offset in _info(m).get("slave0", ""), what="replica's ACK")
+                # (NOW: no REPLCONF GETACK for lagging replicas goes into the stream first)
+                m.send_raw(b"*3\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n$3\r\nNOW\r\n")
+                assert m.read_until_close() == b""
+            master.proc.wait(timeout=10)
+            master = start_server(kind, port=master.port, workdir=master.workdir, args=args)
+            _wait(lambda: _info(r).get("master_link_status") == "up", timeout=15, what="link up again")
+            with RawClient(master.port) as m:
+                info = _info(m)
+                assert info["master_replid"] != before["master_replid"]
+                assert info["master_replid2"] == before["master_replid"]
+                assert info["second_repl_offset"] == str(offset + 1)
+                assert info["repl_backlog_first_byte_offset"] == str(offset + 1)
+                histlen = int(info["repl_backlog_histlen"])
+                assert histlen > 0  # SELECT 3 + DEL gone
+                assert info["master_repl_offset"] == str(offset + histlen)
+                assert _info(m, "stats")["sync_partial_ok"] == "1"
+                assert _info(m, "persistence")["rdb_last_load_keys_expired"] == "1"
+                _wait(lambda: _info(r).get("slave_repl_offset") == str(offset + histlen), what="DEL replicated")
+                assert r.call("SELECT", "3") == b"+OK\r\n"
+                assert r.call("DBSIZE") == b":0\r\n"
+                assert r.call("SELECT", "0") == b"+OK\r\n"
+                assert r.call("GET", "k") == b"$1\r\nv\r\n"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_full_sync_makes_the_replicas_of_a_replica_resync_too(kind):
+    """psync2-master-restart 'Full resync after Master restart when too many key expired': when a replica
+    starts a full sync, its own replicas are disconnected and must sync again (a full sync: the history
+    they followed ended)."""
+    args = ["--repl-diskless-sync-delay", "0"]
+    master, replica, sub = (start_server(kind, args=args) for _ in range(3))
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r, RawClient(sub.port) as s:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info(r).get("master_link_status") == "up", what="replica up")
+            assert s.call("REPLICAOF", "127.0.0.1", str(replica.port)) == b"+OK\r\n"
+            _wait(lambda: _info(s).get("master_link_status") == "up", what="sub-replica up")
+            assert r.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+            assert m.call("SET", "k", "v") == b"+OK\r\n"
+            # the master forgets the replica's history: its next sync is a full one
+            assert m.call("CONFIG", "SET", "repl-backlog-size", "16384") == b"+OK\r\n"
+            assert m.call("MULTI") == b"+OK\r\n"
+            m.call("CLIENT", "KILL", "TYPE", "replica")
+            for i in range(4):
+                m.call("SET", "big%d" % i, "A" * 16384)
+            m.call("EXEC")
+            _wait(lambda: _info(r, "stats").get("sync_full") == "1", timeout=15, what="the sub-replica's full sync")
+            _wait(lambda: _info(s).get("master_link_status") == "up", timeout=15, what="sub-replica up again")
+            _wait(lambda: s.call("DBSIZE") == b":5\r\n", what="sub-replica data")
+    finally:
+        for srv in (sub, replica, master):
+            srv.stop()
