@@ -265,8 +265,15 @@ class Persistence:
         finally:
             node.loading = 0
             node.dirty = dirty  # dbAdd does not count as a change
-        node.log.notice("Done loading RDB, keys loaded: %d, keys expired: %d."
-                        % (info.get("keys_loaded", 0), info.get("keys_expired", 0)))
+        empty = info.get("empty_keys", ())
+        for key in empty[:10]:
+            node.log.notice("rdbLoadObject skipping empty key: %s" % key.decode("latin-1"))
+        if empty:
+            node.log.notice("Done loading RDB, keys loaded: %d, keys expired: %d, empty keys skipped: %d."
+                            % (info.get("keys_loaded", 0), info.get("keys_expired", 0), len(empty)))
+        else:
+            node.log.notice("Done loading RDB, keys loaded: %d, keys expired: %d."
+                            % (info.get("keys_loaded", 0), info.get("keys_expired", 0)))
         if at_start and aux:
             node.repl.restore_from_rdb(aux, info.get("expired", ()))  # the history it was saved at
         self.rdb_last_load_keys_loaded = info.get("keys_loaded", 0)
@@ -1463,15 +1470,15 @@ class Persistence:
         node = self.node
         if self.aof_state == AOF_ON:
             self.flush_aof(force_fsync=True)
-            manifest = self.manifest
         feed, node.aof_feed = node.aof_feed, None
         try:
-            if self.aof_state != AOF_ON:  # aofLoadManifestFromDisk: what a BGREWRITEAOF left, AOF on or off
-                manifest = aofmod.load_manifest(self.aof_dir, self.aof_filename)
             for db in node.dbs:
                 db.clear()
             flush_functions(node)  # emptyData: the function libraries go too
-            self.load_aof(manifest)
+            # aofLoadManifestFromDisk (what the last BGREWRITEAOF left, AOF on or off), aofDelHistoryFiles
+            self.manifest = aofmod.load_manifest(self.aof_dir, self.aof_filename)
+            self._delete_history()
+            self.load_aof(self.manifest)
         except AofError as e:
             node.log.warning(str(e))
             raise ValueError("ERR Error loading the AOF, check server logs.") from None

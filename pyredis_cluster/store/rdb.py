@@ -999,6 +999,11 @@ def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: b
                            "databases. Exiting" % len(dbs))
             err.offset = 0
             raise err
+        if type(value) is not bytes and type(value) is not StreamValue and not len(value):
+            # RDB_LOAD_ERR_EMPTY_KEY: an empty collection (an old bug could save them) is skipped
+            empty = info.setdefault("empty_keys", [])
+            empty.append(key)
+            continue
         if expire is not None and expire <= now and skip_expired:
             expired += 1
             info.setdefault("expired", []).append((dbn, key))  # (a restarting master propagates their DEL)
