@@ -234,13 +234,25 @@ class Blocking:
                         if db.peek(key) is None and not getattr(state.serve, "serves_deleted_keys", False):
                             continue  # emptied (and deleted) by the clients served before
                             # (a serve marked serves_deleted_keys answers a deleted key: XREADGROUP)
+                        # the served client runs its command now: invalidations of keys it changes
+                        # (BLMOVE's destination) reach it after its reply, as after any command
+                        tracking = self.node.tracking
+                        prev_current, prev_pending = tracking.current, tracking.pending
+                        tracking.current, tracking.pending = client, []
                         try:
                             reply = state.serve(client, state, key)
                         except Exception as e:  # a bug must not break the command that woke the client
                             self.node.log.warning("Internal error serving a blocked client: %r" % (e,))
                             reply = Raw(error_bytes("ERR internal error: %s" % type(e).__name__))
+                        finally:
+                            mine = tracking.pending
+                            tracking.current, tracking.pending = prev_current, prev_pending
                         if reply is not None:
                             self.unblock(client, reply)
+                        if mine:
+                            tracking.pending = mine
+                            tracking.after_command(client)
+                            tracking.pending = prev_pending
                     if self.node.pending_props:  # the key had expired: its DEL goes out now
                         self.node.flush_pending_props()
         finally:

@@ -358,3 +358,17 @@ def test_unlink_of_a_big_value_counts_as_lazy_freed(server):
         assert r.call("UNLINK", "s", "str") == b":2\r\n"
         _wait(lambda: _info(r, "memory")["lazyfree_pending_objects"] == "0", what="lazyfree done")
         assert _info(r, "memory")["lazyfreed_objects"] == "0"
+
+
+def test_an_unblocked_client_gets_its_reply_before_its_invalidations(server):
+    """tracking.tcl "Unblocked BLMOVE gets notification after response"."""
+    with RawClient(server.port) as r, RawClient(server.port) as rd:
+        r.call("RPUSH", "list2{t}", "a")
+        assert rd.call("HELLO", "3").startswith(b"%")
+        assert rd.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
+        assert rd.call("LRANGE", "list2{t}", "0", "-1") == b"*1\r\n$1\r\na\r\n"
+        rd.send_raw(b"*6\r\n$6\r\nBLMOVE\r\n$8\r\nlist1{t}\r\n$8\r\nlist2{t}\r\n$4\r\nleft\r\n$4\r\nleft\r\n$1\r\n0\r\n")
+        _wait(lambda: _info(r, "clients")["blocked_clients"] == "1", what="BLMOVE to block")
+        r.call("RPUSH", "list1{t}", "foo")
+        assert rd.read_reply() == b"$3\r\nfoo\r\n"
+        assert rd.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$8\r\nlist2{t}\r\n"
