@@ -12,10 +12,13 @@ before the key is looked up), then the key's type.
 
 from __future__ import annotations
 
+import itertools
+
 from .. import errors
 from ..config import NOTIFY_GENERIC, NOTIFY_HASH
 from ..errors import CommandError
-from ..protocol.reply import OK, Map
+from ..protocol.reply import NO_REPLY, OK, Map
+from ..server.limits import huge_reply
 from ..store.containers import (
     LLONG_MAX,
     LLONG_MIN,
@@ -340,6 +343,9 @@ def _hrandfield_count(c, key: bytes, count: int, withvalues: bool):
     nested = withvalues and c.resp3
     rng = c.db.rng
     size = len(h)
+    if count < 0 and huge_reply(c, -count, min(6 + len(f) + (6 + len(v) if withvalues else 0)
+                                                for f, v in itertools.islice(h.items(), 16))):
+        return NO_REPLY  # the client went over its output buffer limit: closed
     if count < 0 or count == 1:  # CASE 1: count random picks, repeats allowed
         fields = random_elements(h, rng, -count if count < 0 else count)
     elif count >= size:  # CASE 2: the whole hash, in its order

@@ -13,10 +13,13 @@ too big, so their order and encoding depend on their content only.
 
 from __future__ import annotations
 
+import itertools
+
 from .. import errors
 from ..config import NOTIFY_GENERIC, NOTIFY_SET
 from ..errors import CommandError
-from ..protocol.reply import SetReply
+from ..protocol.reply import NO_REPLY, SetReply
+from ..server.limits import huge_reply
 from ..store.containers import (
     LLONG_MAX,
     intset_order,
@@ -311,6 +314,8 @@ def _srandmember_count(c, argv):
         return []
     rng = c.db.rng
     size = len(s)
+    if count < 0 and huge_reply(c, -count, min(6 + len(m) for m in itertools.islice(s, 16))):
+        return NO_REPLY  # the client went over its output buffer limit: closed
     if count < 0 or count == 1:  # CASE 1: random picks, repeats allowed
         return random_elements(s, rng, -count if count < 0 else count)
     if count >= size:  # CASE 2: the whole set, in its order

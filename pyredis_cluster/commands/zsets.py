@@ -20,10 +20,13 @@ ZINCRBY, the *STORE commands on a new destination) signals it as ready, as Redis
 
 from __future__ import annotations
 
+import itertools
+
 from .. import errors
 from ..config import NOTIFY_GENERIC, NOTIFY_ZSET
 from ..errors import CommandError
 from ..protocol.reply import NO_REPLY, NULL_ARRAY, ZERO, Raw
+from ..server.limits import huge_reply
 from ..store.glob import compile_pattern
 from ..store.types import SetValue
 from ..store.zset import (
@@ -1052,6 +1055,9 @@ def _zrandmember_count(c, key: bytes, n: int, withscores: bool):
         return EMPTY
     rng = c.db.rng
     index = z.index
+    if not uniq and huge_reply(c, count, min(6 + len(m) + (6 if withscores else 0)
+                                             for m in itertools.islice(z.scores, 16))):
+        return NO_REPLY  # the client went over its output buffer limit: closed
     if not uniq or count == 1:
         # CASE 1: ``count`` independent picks (repetitions allowed), in random order.
         if count > MAX_RANDOM_PICKS:  # Redis would stream replies until memory runs out

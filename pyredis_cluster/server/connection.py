@@ -28,7 +28,10 @@ from ..store import keyspace
 from .latency_hist import record as record_latency
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
 from ..commands.admin import MODULE_PROTECTED, module_denied
-from .limits import check_output_buffer, debug_denied, maxclients_reached, obuf_high_water, security_warning
+from .limits import (
+    check_output_buffer, close_for_obuf, debug_denied, maxclients_reached, obuf_high_water, over_hard_limit,
+    security_warning,
+)
 
 _lookup = table._LOOKUP
 _clock = time.perf_counter
@@ -254,6 +257,9 @@ class Client(asyncio.Protocol):
             data = b"".join(out) if len(out) > 1 else out[0]
             out.clear()
             n = len(data)
+            if n > 16384 and over_hard_limit(self, n):
+                close_for_obuf(self)  # the reply goes over the hard output buffer limit: never sent
+                return
             self.tot_net_out += n
             if n > self.rb_peak:
                 self.rb_peak = n if n < self.rb_size else self.rb_size
@@ -625,6 +631,8 @@ class Client(asyncio.Protocol):
                 self.qb_alloc = max(qblen, self.qb_peak)
         self.qb_peak = qblen
         self.reply_buffer_cron(now)
+        if self.write_paused:  # clientsCron: a soft output buffer limit runs out also without traffic
+            check_output_buffer(self)
 
     def reply_buffer_cron(self, now: float) -> None:
         """clientsCronResizeOutputBuffer: halve-or-more a reply buffer whose peak stayed under half of it

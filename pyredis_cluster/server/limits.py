@@ -106,14 +106,57 @@ def check_output_buffer(c) -> bool:
         c.obuf_soft_since = 0
     if not (hard_hit or soft_hit):
         return False
+    close_for_obuf(c)
+    return True
+
+
+def close_for_obuf(c) -> None:
+    """closeClientOnOutputBufferLimitReached: freeClientAsync, what is still buffered is dropped."""
+    node = c.node
     node.log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits."
                      % c.describe())
     node.stats.obuf_disconnections = getattr(node.stats, "obuf_disconnections", 0) + 1
     c.closing = True
     c.out.clear()
     c.update_slow()
-    t.abort()  # freeClientAsync: what is still buffered is dropped
-    return True
+    if c.transport is not None:
+        c.transport.abort()
+
+
+PROTO_REPLY_CHUNK_BYTES = 16 * 1024  # the reply buffer: what fits there does not count
+
+
+def over_hard_limit(c, pending: int) -> bool:
+    """Would ``pending`` more reply bytes take the client over its hard output buffer limit?  Redis
+    counts the reply list (what does not fit the 16 KB buffer) as the replies are added, so a reply
+    that goes over is never sent: the client is closed instead."""
+    if c.is_master or c.closing:
+        return False
+    node = c.node
+    cls = obuf_class(c)
+    if cls == 1:
+        return False  # (a replica's stream: check_output_buffer watches it as it is written)
+    hard = node.config["client-output-buffer-limit"][cls][0]
+    if not hard:
+        return False
+    try:
+        used = c.transport.get_write_buffer_size() if c.transport is not None else 0
+    except Exception:
+        used = 0
+    listed = pending - PROTO_REPLY_CHUNK_BYTES  # the reply list: nodes of 16 KB + a header, which
+    if listed > 0:  # jemalloc serves from its 20 KB class (20464 usable bytes each)
+        listed = -(-listed // 20464) * 20480
+    return used + listed >= hard
+
+
+def huge_reply(c, count: int, item_bytes: int) -> bool:
+    """A reply of ``count`` items of at least ``item_bytes`` each (HRANDFIELD / SRANDMEMBER /
+    ZRANDMEMBER with a negative count) that would overflow the hard limit closes the client before it
+    is built (Redis stops such a loop mid-run once the client is flagged CLOSE_ASAP)."""
+    if count * item_bytes > PROTO_REPLY_CHUNK_BYTES and over_hard_limit(c, count * item_bytes):
+        close_for_obuf(c)
+        return True
+    return False
 
 
 # -- SLOWLOG and LATENCY: timing commands -------------------------------------------------------------

@@ -372,3 +372,59 @@ def test_an_unblocked_client_gets_its_reply_before_its_invalidations(server):
         r.call("RPUSH", "list1{t}", "foo")
         assert rd.read_reply() == b"$3\r\nfoo\r\n"
         assert rd.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$8\r\nlist2{t}\r\n"
+
+
+def _closed_without_reply(c, *args) -> bool:
+    c.send_raw(b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a) for a in
+                                                   (x if isinstance(x, bytes) else x.encode() for x in args)]))
+    return c.read_until_close(timeout=10) == b""
+
+
+def test_a_reply_over_the_hard_output_buffer_limit_closes_the_client_unsent(server):
+    """obuf-limits.tcl: a single reply, a transaction's, a KEYS reply or an HRANDFIELD / SRANDMEMBER /
+    ZRANDMEMBER with a huge negative count that goes over the hard limit closes the client and nothing
+    is sent; the transaction still ran completely."""
+    with RawClient(server.port) as r:
+        assert r.call("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0") == b"+OK\r\n"
+        for _ in range(150):
+            r.call("LPUSH", "mylist2", b"x" * 1000)
+        r.call("HSET", "myhash", "a", "b")
+        r.call("SADD", "myset", "a")
+        r.call("ZADD", "myzset", "1", "a")
+        r.call("SET", "k1", "v1")
+    with RawClient(server.port) as c:
+        assert _closed_without_reply(c, "LRANGE", "mylist2", "0", "-1")
+    with RawClient(server.port) as c:
+        for cmd in (("MULTI",), ("SET", "k2", "v2"), ("LRANGE", "mylist2", "0", "-1"), ("SET", "k3", "v3"),
+                    ("DEL", "k1")):
+            c.call(*cmd)
+        assert _closed_without_reply(c, "EXEC")
+    for cmd in (("HRANDFIELD", "myhash", "-999999999"), ("SRANDMEMBER", "myset", "-999999999"),
+                ("ZRANDMEMBER", "myzset", "-999999999")):
+        with RawClient(server.port) as c:
+            assert _closed_without_reply(c, *cmd), cmd
+    with RawClient(server.port) as r:
+        assert r.call("MGET", "k1", "k2", "k3") == b"*3\r\n$-1\r\n$2\r\nv2\r\n$2\r\nv3\r\n"
+        for i in range(1000):
+            r.call("SET", "long-key-name-prefix-of-100-chars-%s-%d" % ("-" * 70, i), "v")
+    with RawClient(server.port) as c:
+        assert _closed_without_reply(c, "KEYS", "*")
+
+
+def test_a_soft_output_buffer_limit_runs_out_without_traffic(server):
+    """obuf-limits.tcl "Client output buffer soft limit is not enforced too early and is enforced when
+    no traffic": the clients cron closes a subscriber that stayed over its soft limit long enough."""
+    with RawClient(server.port) as r, RawClient(server.port) as sub:
+        assert r.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 100000 2") == b"+OK\r\n"
+        assert sub.call("CLIENT", "SETNAME", "test_client") == b"+OK\r\n"
+        assert sub.call("SUBSCRIBE", "foo").startswith(b"*3\r\n")
+
+        def omem():
+            for line in parse(r.call("CLIENT", "LIST")).split(b"\n"):
+                if b"name=test_client" in line:
+                    return int(line.split(b" omem=")[1].split(b" ")[0])
+            return -1
+
+        _wait(lambda: r.call("PUBLISH", "foo", b"x" * 100000) and omem() > 100000, timeout=20,
+              what="the subscriber's output buffer to fill")
+        _wait(lambda: omem() == -1, timeout=6, what="the subscriber to be closed")
