@@ -563,7 +563,7 @@ def _stats_section(node) -> list:
         ("pubsubshard_channels", nshard),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
-        ("migrate_cached_sockets", 0),
+        ("migrate_cached_sockets", len(node.migrate_sockets.cache) if getattr(node, "migrate_sockets", None) else 0),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),
         ("active_defrag_misses", 0),

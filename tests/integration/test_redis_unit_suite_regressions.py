@@ -428,3 +428,19 @@ def test_a_soft_output_buffer_limit_runs_out_without_traffic(server):
         _wait(lambda: r.call("PUBLISH", "foo", b"x" * 100000) and omem() > 100000, timeout=20,
               what="the subscriber's output buffer to fill")
         _wait(lambda: omem() == -1, timeout=6, what="the subscriber to be closed")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_migrate_cached_sockets_counts_the_cached_connections(kind):
+    """dump.tcl "MIGRATE is caching connections"."""
+    a = start_server(kind)
+    b = start_server(kind)
+    try:
+        with RawClient(a.port) as r:
+            assert _info(r, "stats")["migrate_cached_sockets"] == "0"
+            r.call("SET", "key", "Some Value")
+            assert r.call("MIGRATE", "127.0.0.1", str(b.port), "key", "9", "1000") == b"+OK\r\n"
+            assert _info(r, "stats")["migrate_cached_sockets"] == "1"
+    finally:
+        a.stop()
+        b.stop()
