@@ -553,7 +553,7 @@ def _stats_section(node) -> list:
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", getattr(stats, "evicted_keys", 0)),
-        ("evicted_clients", 0),
+        ("evicted_clients", getattr(stats, "evicted_clients", 0)),
         ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", hits),
@@ -1668,6 +1668,8 @@ def debug_populate(c, argv):
     size = _parse_positive(argv[4]) if len(argv) == 5 else 0
     prefix = argv[3] if len(argv) >= 4 else b"key"
     db = c.db
+    node = c.node
+    dirty = node.dirty  # (Redis's populate leaves server.dirty alone: nothing is propagated to replicas/AOF)
     for j in range(count):
         key = (b"%s:%d" % (prefix, j))[:127]
         if db.lookup(key) is not None:
@@ -1676,6 +1678,7 @@ def debug_populate(c, argv):
         if size:
             val = val[:size] + b"\x00" * max(0, size - len(val))
         db.add(key, val)
+    node.dirty = dirty
     return OK
 
 

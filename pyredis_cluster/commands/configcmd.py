@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import errors
 from ..errors import CommandError
 from ..protocol.reply import OK, Map, Status
 from . import table
@@ -57,6 +58,15 @@ def config_set(c, argv):
         raise CommandError("ERR syntax error")
     cfg = c.node.config
     pairs = [(_text(argv[i]), _text(argv[i + 1])) for i in range(2, len(argv), 2)]
+    node = c.node
+    if node.loading or getattr(node, "async_loading", 0):
+        # DENY_LOADING_CONFIG (appendonly, dir, repl-diskless-load ...): refused while loading, as LOADING
+        from ..config import lookup as _lookup_config
+
+        for name, _value in pairs:
+            entry = _lookup_config(name)
+            if entry is not None and "deny_loading" in entry[0].flags:
+                raise CommandError(errors.LOADING)
     try:
         cfg.set_many(pairs, protected_ok=protected_action_allowed(cfg["enable-protected-configs"], c))
     except ValueError as e:

@@ -101,6 +101,7 @@ class ReplicaLink:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port, limit=1 << 30), timeout=cfg["repl-timeout"])
         self.writer = writer
+        self._watch_eof(writer)
         self.state = "handshake"
         node.log.notice("MASTER <-> REPLICA sync started")
 
@@ -166,6 +167,29 @@ class ReplicaLink:
                         if reply.startswith(b"+CONTINUE") else "MASTER <-> REPLICA sync: Finished with success")
         self._send_ack()
         await self._stream(reader)
+
+    def _watch_eof(self, writer) -> None:
+        """The link is down as soon as the loop sees the master close it (as Redis's read handler does),
+        not a few loop turns later when the reading task wakes up: a client asking INFO right after the
+        master dropped us must read master_link_status:down."""
+        proto = writer.transport.get_protocol()
+        eof_received, connection_lost = proto.eof_received, proto.connection_lost
+
+        def lost() -> None:
+            if self.connected and self.writer is writer:
+                self.down_since = time.time()
+                self.connected = False
+
+        def on_eof():
+            lost()
+            return eof_received()
+
+        def on_lost(exc):
+            lost()
+            return connection_lost(exc)
+
+        proto.eof_received = on_eof
+        proto.connection_lost = on_lost
 
     async def _full_sync(self, reader, replid: str, offset: int) -> None:
         node = self.node

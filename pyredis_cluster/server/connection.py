@@ -453,6 +453,8 @@ class Client(asyncio.Protocol):
                 raise CommandError("ERR Replica can't interact with the keyspace")
             if node.loading and "loading" not in cmd.flags and not self.is_master:
                 raise CommandError(errors.LOADING)  # (a replica serves events while loading a full sync)
+            if getattr(node, "async_loading", 0) and "no_async_loading" in cmd.flags and not self.is_master:
+                raise CommandError(errors.LOADING)  # (REPLICAOF ... while the old dataset is still served)
             if node.pause_until and not self.monitor and not getattr(self, "is_replica", False) and (
                     not node.pause_writes_only or is_write or _may_replicate(self, cmd, argv)
                     or base == "exec" and self.multi
@@ -657,8 +659,25 @@ class Client(asyncio.Protocol):
             self.rb_size = new
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
+        t = self.transport
+        if t is not None:
+            if getattr(self, "is_replica_client", False) and not t.get_write_buffer_size():
+                # freeClient closes the socket at once: the replica sees its link drop before anyone who
+                # reads this command's reply can ask it (asyncio would close it a loop turn later)
+                sock = t.get_extra_info("socket")
+                try:
+                    if sock is not None:  # (the loop's socket wrappers refuse shutdown(): use a dup)
+                        import os
+                        import socket
+
+                        dup = socket.socket(fileno=os.dup(sock.fileno()))
+                        try:
+                            dup.shutdown(socket.SHUT_WR)
+                        finally:
+                            dup.close()
+                except (OSError, ValueError):
+                    pass
+            t.close()
 
 
 PROTECTED_MODE_MESSAGE = (

@@ -239,6 +239,8 @@ def test_swapdb_async_loading_serves_the_old_dataset(kind):
             _wait(lambda: _info(r).get("master_link_status") == "up", what="first sync")
             assert r.call("DEBUG", "POPULATE", "20", "slave", "10") == b"+OK\r\n"
             assert m.call("DEBUG", "POPULATE", "300", "master", "100000") == b"+OK\r\n"
+            time.sleep(0.2)
+            assert r.call("DBSIZE") == b":20\r\n"  # (DEBUG POPULATE is not propagated)
             assert r.call("SET", "mykey", "myvalue") == b"+OK\r\n"
             assert m.call("CONFIG", "SET", "rdb-key-save-delay", "10000") == b"+OK\r\n"
             # a full sync again, with the same replid: the backlog no longer holds the replica's offset
@@ -251,6 +253,11 @@ def test_swapdb_async_loading_serves_the_old_dataset(kind):
             _wait(lambda: _persistence(r).get("async_loading") == "1", what="async loading")
             assert _persistence(r)["loading"] == "0"
             assert r.call("GET", "mykey") == b"$7\r\nmyvalue\r\n"
+            # ('Blocked commands and configs during async-loading')
+            loading = b"-LOADING Redis is loading the dataset in memory\r\n"
+            assert r.call("CONFIG", "SET", "appendonly", "no") == loading
+            assert r.call("REPLICAOF", "NO", "ONE") == loading
+            assert r.call("CONFIG", "SET", "maxmemory-policy", "noeviction") == b"+OK\r\n"
             assert m.call("CONFIG", "SET", "repl-diskless-sync-delay", "5") == b"+OK\r\n"
             assert m.call("CLIENT", "KILL", "TYPE", "replica") == b":1\r\n"
             _wait(lambda: _persistence(r).get("async_loading") == "0", what="the load to stop")
