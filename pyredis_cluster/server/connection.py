@@ -29,8 +29,8 @@ from .latency_hist import record as record_latency
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
 from ..commands.admin import MODULE_PROTECTED, module_denied
 from .limits import (
-    check_output_buffer, close_for_obuf, debug_denied, maxclients_reached, obuf_high_water, over_hard_limit,
-    security_warning,
+    check_output_buffer, client_memory, close_for_obuf, debug_denied, evict_clients, maxclients_reached,
+    obuf_high_water, over_hard_limit, security_warning,
 )
 
 _lookup = table._LOOKUP
@@ -233,6 +233,11 @@ class Client(asyncio.Protocol):
             big = max(len(a) for argv in cmds for a in argv)
             if big >= 32768 and big + 2 > self.qb_alloc:
                 self.qb_alloc = big + 2
+        if cmds and self.node.config.values["maxmemory-clients"]:
+            # processCommand's evictClients: the arguments of the command about to run count
+            evict_clients(self.node, self, max(sum(len(a) for a in argv) for argv in cmds))
+            if self.closing:
+                return
         if cmds:
             if self.paused_queue or self.blocked is not None:
                 self.paused_queue.extend(cmds)
@@ -248,6 +253,8 @@ class Client(asyncio.Protocol):
             self.node.log.warning("Closing client that reached max query buffer length: %s" % self.describe())
             self.close_after_reply = True
         self.flush()
+        if self.node.config.values["maxmemory-clients"]:
+            evict_clients(self.node)  # maxmemory-clients: the biggest clients go
 
     def flush(self) -> None:
         out = self.out
@@ -616,7 +623,8 @@ class Client(asyncio.Protocol):
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, max(0, self.qb_alloc - qbuf), 0, self.rb_size, self.rb_peak, 1 if omem else 0, omem, 22272 + qbuf + omem,
+                qbuf, max(0, self.qb_alloc - qbuf), 0, self.rb_size, self.rb_peak, 1 if omem else 0, omem,
+                client_memory(self, qbuf, omem),
                 self.last_cmd, self.user, self.tracking_redir if self.tracking else -1,
                 3 if self.resp3 else 2,
             )

@@ -374,3 +374,73 @@ def free_cluster_links_over_limit(bus) -> None:
                                                            node.name if node is not None else "", used))
             bus.links_buffer_limit_exceeded = getattr(bus, "links_buffer_limit_exceeded", 0) + 1
             t.abort()  # connection_lost: the core frees the link (and reconnects an outbound one)
+
+
+# -- maxmemory-clients: client eviction ---------------------------------------------------------------
+
+CLIENT_BASE_MEM = 22272  # what an idle client costs (its struct, 16 KB reply buffer, query buffer room)
+
+
+def client_memory(c, qbuf: int | None = None, omem: int | None = None) -> int:
+    """getClientMemoryUsage: the CLIENT LIST tot-mem of a client -- buffers, the arguments of the
+    command it runs, its queued transaction, the keys it watches, its subscriptions and tracking
+    prefixes."""
+    if qbuf is None:
+        qbuf = c.parser.pending + c.qbuf_read
+    if omem is None:
+        try:
+            omem = c.transport.get_write_buffer_size() if c.transport is not None else 0
+        except Exception:
+            omem = 0
+    mem = CLIENT_BASE_MEM + qbuf + omem
+    argv = c.parser._argv  # the arguments of a command still being received (argv-mem)
+    if argv:
+        mem += sum(len(a) for a in argv)
+    multi = c.multi
+    if multi:
+        mem += sum(40 + sum(len(a) + 16 for a in argv) for _, argv in multi)
+    if c.watched:
+        mem += 64 * len(c.watched) + sum(len(k) for _, k in c.watched)
+    for subs in (c.channels, c.patterns, c.shard_channels):
+        if subs:
+            mem += sum(56 + len(ch) for ch in subs)
+    prefixes = c.tracking_prefixes
+    if prefixes:
+        mem += sum(56 + len(p) for p in prefixes)
+    return mem
+
+
+def client_eviction_limit(node) -> int:
+    """getClientEvictionLimit: maxmemory-clients in bytes, or as a percentage of maxmemory."""
+    v = node.config["maxmemory-clients"]
+    if v < 0:
+        maxmemory = node.config["maxmemory"]
+        return maxmemory * -v // 100 if maxmemory else 0
+    return v
+
+
+def evict_clients(node, current=None, argv_mem: int = 0) -> None:
+    """evictClients: while normal and pub/sub clients together use more than maxmemory-clients, close
+    the biggest evictable one (not no-evict, not a replica or my master).  ``current`` is about to run
+    a command whose arguments take ``argv_mem`` bytes."""
+    limit = client_eviction_limit(node)
+    if not limit:
+        return
+    clients = [c for c in node.clients.values()
+               if not c.closing and not c.is_master and not getattr(c, "is_replica", False)]
+    usage = [(client_memory(c) + (argv_mem if c is current else 0), c) for c in clients]
+    total = sum(m for m, _ in usage)
+    if total < limit:
+        return
+    for mem, c in sorted(((m, c) for m, c in usage if not getattr(c, "no_evict", False)),
+                         key=lambda mc: -mc[0]):
+        if total < limit:
+            break
+        node.log.notice("Evicting client: %s" % c.describe())
+        node.stats.evicted_clients = getattr(node.stats, "evicted_clients", 0) + 1
+        c.closing = True
+        c.out.clear()
+        c.update_slow()
+        if c.transport is not None:
+            c.transport.abort()
+        total -= mem

@@ -139,8 +139,26 @@ class Memory:
         return sum(d.total for d in self.dbs)
 
     def used(self) -> int:
-        """The used_memory estimate eviction works with."""
-        return REDIS_STARTUP_MEMORY + self.dataset()
+        """The used_memory estimate eviction works with: the dataset, and what clients' query and output
+        buffers hold (replicas' output excepted: freeMemoryGetNotCountedMemory)."""
+        return REDIS_STARTUP_MEMORY + self.dataset() + self.client_buffers()
+
+    _buffers = (0.0, 0)
+
+    def client_buffers(self) -> int:
+        """The clients' buffers beyond their fixed cost, summed at most every 10 ms."""
+        now = time.monotonic()
+        at, total = self._buffers
+        if now - at < 0.01:
+            return total
+        from .limits import CLIENT_BASE_MEM, client_memory
+
+        total = 0
+        for c in self.node.clients.values():
+            if not getattr(c, "is_replica", False) and not c.is_master:
+                total += client_memory(c) - CLIENT_BASE_MEM
+        self._buffers = (now, total)
+        return total
 
     # -- eviction ------------------------------------------------------------------------------------
 

@@ -444,3 +444,27 @@ def test_migrate_cached_sockets_counts_the_cached_connections(kind):
     finally:
         a.stop()
         b.stop()
+
+
+def test_maxmemory_clients_evicts_the_biggest_client(server):
+    """client-eviction.tcl: with maxmemory-clients, a client whose command arguments, unfinished query
+    buffer or watched keys take the clients over the limit is closed (INFO evicted_clients)."""
+    limit = 3000000
+    with RawClient(server.port) as r:
+        assert r.call("CONFIG", "SET", "maxmemory-clients", str(limit)) == b"+OK\r\n"
+        assert r.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+        with RawClient(server.port) as c:
+            assert c.call("MSET", "k", "v", "k2", b"v" * 1000000) == b"+OK\r\n"
+            assert c.call("GET", "k") == b"$1\r\nv\r\n"
+            c.send_raw(b"*5\r\n$4\r\nMSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nk2\r\n$%d\r\n%s\r\n" % (limit, b"v" * limit))
+            assert c.read_until_close(timeout=10) == b""
+        with RawClient(server.port) as c:
+            c.send_raw(b"*1\r\n$%d\r\n%s" % (limit, b"v" * limit))
+            assert c.read_until_close(timeout=10) == b""
+        assert r.call("CONFIG", "SET", "maxmemory-clients", "200000") == b"+OK\r\n"
+        with RawClient(server.port) as c:
+            with pytest.raises((ConnectionError, OSError)):
+                for j in range(200000):
+                    c.call("WATCH", str(j))
+        assert int(_info(r, "stats")["evicted_clients"]) >= 3
+        assert r.call("PING") == b"+PONG\r\n"
