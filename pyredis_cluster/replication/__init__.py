@@ -23,6 +23,7 @@ class Replication:
         self.backlog = ReplicationBacklog(node.config["repl-backlog-size"])
         self.master = MasterSide(self)
         self.link: ReplicaLink | None = None  # set while I am a replica
+        self.restored_stream_db = None  # the db of the stream saved in the RDB loaded at start (a replica)
         self.failover = Failover(self)  # the FAILOVER command's state (failover.py)
 
     @property
@@ -70,6 +71,8 @@ class Replication:
         node.log.role = "S"
         self.master.disconnect_replicas()
         self.link = ReplicaLink(self, host, port, cached)
+        if self.restored_stream_db is not None:
+            self.link.stream_db, self.restored_stream_db = self.restored_stream_db, None
         node.log.notice("Connecting to MASTER %s:%d" % (host, port))
         self.link.start()
         node.refresh_clients()
@@ -88,7 +91,9 @@ class Replication:
         if len(replid) != 40 or offset < 0 or stream_db < 0:
             return
         bl = self.backlog
-        if self.link is None:
+        node = self.node
+        # (iAmMaster at load time: `replicaof` in the config makes it a replica before the data loads)
+        if self.link is None and (node.config["replicaof"] is None or node.cluster_enabled):
             bl.replid2 = replid
             bl.second_replid_offset = offset + 1
             bl.offset = offset
@@ -99,10 +104,14 @@ class Replication:
             for dbn, key in expired:
                 self.master.propagate(dbn, [cmd, key])
         else:
+            # replicationCacheMasterUsingMyself with the loaded history: PSYNC continues from there
             bl.replid = replid
             bl.offset = offset
-            self.link.master_replid = replid
-            self.link.stream_db = stream_db
+            if self.link is not None:
+                self.link.master_replid = replid
+                self.link.stream_db = stream_db
+            else:
+                self.restored_stream_db = stream_db
 
     def _disconnect_blocked_clients(self) -> None:
         """disconnectAllBlockedClients: a master turning replica releases its blocked clients (BLPOP,

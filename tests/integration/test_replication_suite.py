@@ -346,3 +346,33 @@ def test_a_full_sync_makes_the_replicas_of_a_replica_resync_too(kind):
     finally:
         for srv in (sub, replica, master):
             srv.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replica_restarted_from_its_rdb_resyncs_partially(kind):
+    """psync2 'Partial resync after restart using RDB aux fields': a replica (replicaof in its config)
+    restarted from the RDB it saved at shutdown continues from the history and offset saved in it."""
+    master = start_server(kind, args=["--repl-diskless-sync-delay", "0"])
+    args = ["--replicaof", "127.0.0.1", str(master.port), "--save", "900 1"]
+    replica = start_server(kind, args=args)
+    try:
+        with RawClient(master.port) as m:
+            with RawClient(replica.port) as r:
+                _wait(lambda: _info(r).get("master_link_status") == "up", what="link up")
+                assert m.call("SELECT", "2") == b"+OK\r\n"
+                assert m.call("SET", "k", "v") == b"+OK\r\n"
+                assert m.call("WAIT", "1", "2000") == b":1\r\n"
+                r.send_raw(b"*1\r\n$8\r\nSHUTDOWN\r\n")
+                assert r.read_until_close() == b""
+            replica.proc.wait(timeout=10)
+            replica = start_server(kind, port=replica.port, workdir=replica.workdir, args=args)
+            with RawClient(replica.port) as r:
+                _wait(lambda: _info(r).get("master_link_status") == "up", timeout=15, what="link up again")
+                stats = _info(m, "stats")
+                assert (stats["sync_full"], stats["sync_partial_ok"]) == ("1", "1")
+                assert m.call("SET", "k2", "v2") == b"+OK\r\n"  # (the stream goes on in db 2)
+                _wait(lambda: r.call("SELECT", "2") == b"+OK\r\n" and r.call("GET", "k2") == b"$2\r\nv2\r\n",
+                      what="the stream applied in db 2")
+    finally:
+        replica.stop()
+        master.stop()
