@@ -423,7 +423,7 @@ class Node:
                                  "try with %d" % got)
         elif name in ("port", "bind"):
             self.rebind(name)
-        elif name in ("appendonly", "appendfsync", "aof-timestamp-enabled"):
+        elif name in ("appendonly", "appendfsync", "aof-timestamp-enabled", "aof-disable-auto-gc"):
             self.persistence.config_changed(name, old, new)
         elif name == "repl-backlog-size":  # resizeReplicationBacklog: at least 16 KB
             self.config.values[name] = self.repl.backlog.resize(new)

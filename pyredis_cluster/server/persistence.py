@@ -1001,10 +1001,10 @@ class Persistence:
             self.node.aof_feed = None
             self.aof_rewrite_scheduled = True
 
-    def _delete_history(self) -> None:
-        """aofDelHistoryFiles"""
+    def _delete_history(self, force: bool = False) -> None:
+        """aofDelHistoryFiles (``force``: aof-disable-auto-gc is being switched off)"""
         m = self.manifest
-        if self.node.config["aof-disable-auto-gc"] or not m.history:
+        if (self.node.config["aof-disable-auto-gc"] and not force) or not m.history:
             return
         for a in m.history:
             self.node.log.notice("Removing the history file %s in the background" % a.name)
@@ -1124,6 +1124,9 @@ class Persistence:
         elif name == "aof-timestamp-enabled":
             if self.writer is not None:
                 self.writer.timestamps = bool(new)
+        elif name == "aof-disable-auto-gc":
+            if not new:  # updateAofAutoGCEnabled: the history files go at once
+                self._delete_history(force=True)
 
     # =====================================================================================================
     # Cron, disk errors, shutdown

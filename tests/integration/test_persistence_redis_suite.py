@@ -411,3 +411,29 @@ def test_loadaof_reads_a_manifest_naming_files_with_quotes_and_newlines(servers,
         assert c.call("MGET", "k1", "k2") == b"*2\r\n$2\r\nv1\r\n$2\r\nv2\r\n"
     with open(os.path.join(srv.workdir, "appendonlydir", " file seq \n\n.aof .manifest")) as f:
         assert f.read().startswith('file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n')
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_aof_disable_auto_gc_keeps_history_until_switched_off(servers, kind):
+    """aof-multi-part.tcl 'AOF enable/disable auto gc': with aof-disable-auto-gc yes rewritten files stay
+    in the manifest as history (type h); CONFIG SET aof-disable-auto-gc no deletes them at once."""
+    srv = start_server(kind, args=["--appendonly", "yes"])
+    servers.append(srv)
+    aofdir = os.path.join(srv.workdir, "appendonlydir")
+
+    def manifest():
+        with open(os.path.join(aofdir, "appendonly.aof.manifest")) as f:
+            return f.read().splitlines()
+    with RawClient(srv.port) as c:
+        c.call("CONFIG", "SET", "aof-disable-auto-gc", "yes")
+        for n in (1, 2):
+            c.call("SET", "k", str(n))
+            assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+            wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and _info(c)["aof_rewrites"] == str(n),
+                       timeout=20, what="rewrite %d" % n)
+        wait_until(lambda: len(manifest()) == 6, timeout=10, what="six manifest lines")
+        assert sum(1 for line in manifest() if line.endswith("type h")) == 4
+        assert c.call("CONFIG", "SET", "aof-disable-auto-gc", "no") == b"+OK\r\n"
+        assert manifest() == ["file appendonly.aof.3.base.rdb seq 3 type b", "file appendonly.aof.3.incr.aof seq 3 type i"]
+        wait_until(lambda: sorted(os.listdir(aofdir)) == ["appendonly.aof.3.base.rdb", "appendonly.aof.3.incr.aof",
+                                                          "appendonly.aof.manifest"], timeout=10, what="gc")
