@@ -480,6 +480,8 @@ class Node:
         for db in self.dbs:
             db.tick(now)  # LRU clock (OBJECT IDLETIME), SCAN key-list housekeeping
         htstats.resize_cron(self)  # the simulated hash table sizes of DEBUG HTSTATS
+        if self.tracking.table:
+            self.tracking.limit_used_slots()  # tracking-table-max-keys
         if self.pause_until:
             pass  # no key expires while clients are paused (checkClientPauseTimeoutAndReturnIfPaused)
         elif self.active_expire_enabled and self.repl.link is None:  # replicas never expire keys themselves

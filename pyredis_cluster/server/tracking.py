@@ -12,6 +12,8 @@ RESP2, as Pub/Sub messages of the ``__redis__:invalidate`` channel.
 
 from __future__ import annotations
 
+import itertools
+
 _CHANNEL = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
 _PUSH = b">2\r\n$10\r\ninvalidate\r\n"
 _NULL = {False: b"$-1\r\n", True: b"_\r\n"}  # shared.null[resp]
@@ -144,6 +146,24 @@ class Tracking:
                 self.pending.append(key)  # sent after the command's reply
             else:
                 self.send(target, b"*1\r\n" + _bulk(key))
+
+    _limit_effort_runs = 0
+
+    def limit_used_slots(self) -> None:
+        """trackingLimitUsedSlots (cron): over tracking-table-max-keys, keys are dropped from the table,
+        their clients told as if they changed; 100 keys a run, 100 more each run that was not enough."""
+        max_keys = self.node.config["tracking-table-max-keys"]
+        table = self.table
+        if not max_keys or len(table) <= max_keys:
+            self._limit_effort_runs = 0
+            return
+        effort = 100 * (self._limit_effort_runs + 1)
+        for key in list(itertools.islice(table, effort)):
+            self.invalidate_key(key, bcast=False)
+            if len(table) <= max_keys:
+                self._limit_effort_runs = 0
+                return
+        self._limit_effort_runs += 1
 
     def on_flush(self) -> None:
         """trackingInvalidateKeysOnFlush: a null to every tracking client; the table is emptied."""

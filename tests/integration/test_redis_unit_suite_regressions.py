@@ -468,3 +468,26 @@ def test_maxmemory_clients_evicts_the_biggest_client(server):
                     c.call("WATCH", str(j))
         assert int(_info(r, "stats")["evicted_clients"]) >= 3
         assert r.call("PING") == b"+PONG\r\n"
+
+
+def test_tracking_table_max_keys_evicts_tracked_keys(server):
+    """tracking.tcl "Tracking gets notification on tracking table key eviction" and "Server is able to
+    evacuate enough keys when num of keys surpasses limit by more than defined initial effort"."""
+    with RawClient(server.port) as r, RawClient(server.port) as redir, RawClient(server.port) as w:
+        rid = int(parse(redir.call("CLIENT", "ID")))
+        assert redir.call("SUBSCRIBE", "__redis__:invalidate").startswith(b"*3\r\n")
+        assert r.call("CLIENT", "TRACKING", "on", "REDIRECT", str(rid)) == b"+OK\r\n"
+        n = 250
+        for i in range(n):
+            w.call("SET", "key%d" % i, str(i))
+            r.call("GET", "key%d" % i)
+        assert _info(r, "stats")["tracking_total_keys"] == str(n)
+        assert r.call("CONFIG", "SET", "tracking-table-max-keys", "1") == b"+OK\r\n"
+        got = set()
+        for _ in range(n - 1):
+            msg = parse(redir.read_reply())
+            assert msg[:2] == [b"message", b"__redis__:invalidate"]
+            got.update(msg[2])
+        assert len(got) == n - 1
+        _wait(lambda: _info(r, "stats")["tracking_total_keys"] == "1", what="the table to shrink")
+        r.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
