@@ -299,6 +299,9 @@ class Client(asyncio.Protocol):
         myself = cluster.myself if cluster is not None else None
         done = 0
         tracked = node.config.values["latency-tracking"]
+        tracking = node.tracking
+        if tracking.table and len(tracking.table) > node.config.values["tracking-table-max-keys"] > 0:
+            tracking.limit_used_slots()  # processCommand: trackingLimitUsedSlots before the commands run
         for i, argv in enumerate(cmds):
             if self.slow:
                 if self.blocked is not None:  # blocked by the previous command: the rest waits

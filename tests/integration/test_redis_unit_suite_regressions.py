@@ -491,3 +491,24 @@ def test_tracking_table_max_keys_evicts_tracked_keys(server):
         assert len(got) == n - 1
         _wait(lambda: _info(r, "stats")["tracking_total_keys"] == "1", what="the table to shrink")
         r.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+
+
+def test_tracking_table_limit_applies_before_the_next_command(server):
+    """tracking.tcl "Regression test for #11715": with the cron paused, the next command applies
+    tracking-table-max-keys first, so its client hears of the dropped key before the command's reply."""
+    with RawClient(server.port) as r, RawClient(server.port) as rd:
+        r.call("CONFIG", "SET", "tracking-table-max-keys", "2")
+        assert r.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+        try:
+            assert rd.call("HELLO", "3").startswith(b"%")
+            assert rd.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
+            assert rd.call("MGET", "1{tag}", "2{tag}") == b"*2\r\n_\r\n_\r\n"
+            assert rd.call("MULTI") == b"+OK\r\n"
+            r.call("CONFIG", "SET", "tracking-table-max-keys", "1")
+            first = rd.call("PING")
+            assert first.startswith(b">2\r\n$10\r\ninvalidate\r\n*1\r\n$") and first.endswith(b"{tag}\r\n"), first
+            assert rd.read_reply() == b"+QUEUED\r\n"
+            assert rd.call("EXEC") == b"*1\r\n+PONG\r\n"
+        finally:
+            r.call("DEBUG", "PAUSE-CRON", "0")
+            r.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
