@@ -42,6 +42,8 @@ class Replication:
     def set_master(self, host, port) -> None:
         """replicationSetMaster / replicationUnsetMaster (host None: become a master)."""
         node = self.node
+        # (server.masterhost: CONFIG GET / REWRITE replicaof report the current master)
+        node.config.values["replicaof"] = None if host is None else (host, port)
         if host is None:
             if self.link is None:
                 return

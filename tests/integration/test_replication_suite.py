@@ -376,3 +376,27 @@ def test_replica_restarted_from_its_rdb_resyncs_partially(kind):
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_get_and_rewrite_show_the_current_master(kind, tmp_path):
+    """psync2 'Partial resync after restart using RDB aux fields' restarts a replica after CONFIG REWRITE:
+    replicaof is what REPLICAOF set (CONFIG GET replicaof; the rewritten file), gone after NO ONE."""
+    import os
+
+    conf = tmp_path / "r.conf"
+    conf.write_text("save 900 1\n")
+    s = start_server(kind, config_file=str(conf), workdir=str(tmp_path))
+    try:
+        with RawClient(s.port) as c:
+            assert c.call("REPLICAOF", "127.0.0.1", "1") == b"+OK\r\n"
+            assert c.call("CONFIG", "GET", "replicaof") == b"*2\r\n$9\r\nreplicaof\r\n$11\r\n127.0.0.1 1\r\n"
+            assert c.call("CONFIG", "REWRITE") == b"+OK\r\n"
+            assert "replicaof 127.0.0.1 1\n" in conf.read_text()
+            assert c.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+            assert c.call("CONFIG", "GET", "replicaof") == b"*2\r\n$9\r\nreplicaof\r\n$0\r\n\r\n"
+            assert c.call("CONFIG", "REWRITE") == b"+OK\r\n"
+            assert "replicaof" not in conf.read_text()
+            assert os.path.exists(conf)
+    finally:
+        s.stop()
