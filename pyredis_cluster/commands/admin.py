@@ -562,7 +562,7 @@ def _stats_section(node) -> list:
         ("pubsub_patterns", npat),
         ("pubsubshard_channels", nshard),
         ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("total_forks", getattr(getattr(node, "persistence", None), "total_forks", 0)),
         ("migrate_cached_sockets", len(node.migrate_sockets.cache) if getattr(node, "migrate_sockets", None) else 0),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),

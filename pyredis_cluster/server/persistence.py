@@ -111,6 +111,7 @@ class Persistence:
         self.shutdown_prepared = False
         self.exiting = False
         self.flush_sleep_usec = 0  # DEBUG AOF-FLUSH-SLEEP (server.aof_flush_sleep)
+        self.total_forks = 0  # INFO stats total_forks
         # the shutdown sequence (server.shutdown_asap, shutdown_mstime, shutdown_flags, last_sig_received)
         self.shutdown_asap = 0  # the signal received, to be handled by the cron
         self.shutdown_mstime = 0  # when the wait for lagging replicas ends (0: no shutdown initiated)
@@ -581,6 +582,7 @@ class Persistence:
             finally:
                 os._exit(code)
         os.close(wfd)
+        self.total_forks += 1  # stat_total_forks
         os.set_blocking(rfd, False)
         self._close_child_info()
         self.child_info_fd = rfd

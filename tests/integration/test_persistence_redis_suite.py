@@ -270,7 +270,7 @@ def test_shutdown_waits_for_a_lagging_replica_and_can_be_aborted(servers, kind):
             m.call("INCR", "k")
             with RawClient(master.port) as sd:
                 sd.send_raw(b"*1\r\n$8\r\nSHUTDOWN\r\n")
-                left = wait_until(lambda: _info(m, "server").get("shutdown_in_milliseconds"), timeout=10,
+                left = wait_until(lambda: _info(m, "server").get("shutdown_in_milliseconds"), timeout=30,
                                   what="shutdown_in_milliseconds")
                 assert 0 < int(left) <= 300000
                 assert "blocked_clients:1\r\n" in m.call("INFO", "clients").decode()
@@ -281,7 +281,7 @@ def test_shutdown_waits_for_a_lagging_replica_and_can_be_aborted(servers, kind):
             assert m.call("INCR", "k") == b":3\r\n"  # writes are no longer paused
         finally:
             os.kill(replica.pid, signal.SIGCONT)
-        wait_until(lambda: r.call("GET", "k") == b"$1\r\n3\r\n", timeout=20, what="the replica to catch up")
+        wait_until(lambda: r.call("GET", "k") == b"$1\r\n3\r\n", timeout=60, what="the replica to catch up")
     os.kill(master.pid, signal.SIGTERM)
     master.proc.wait(30)
     log = master.log()
@@ -437,3 +437,18 @@ def test_aof_disable_auto_gc_keeps_history_until_switched_off(servers, kind):
         assert manifest() == ["file appendonly.aof.3.base.rdb seq 3 type b", "file appendonly.aof.3.incr.aof seq 3 type i"]
         wait_until(lambda: sorted(os.listdir(aofdir)) == ["appendonly.aof.3.base.rdb", "appendonly.aof.3.incr.aof",
                                                           "appendonly.aof.manifest"], timeout=10, what="gc")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_total_forks_counts_bgsave_and_rewrite_children(servers, kind):
+    """aof-multi-part.tcl waits for INFO total_forks to grow to know a scheduled rewrite started."""
+    srv = start_server(kind)
+    servers.append(srv)
+    with RawClient(srv.port) as c:
+        before = int(_info(c, "stats")["total_forks"])
+        c.call("SET", "k", "v")
+        assert c.call("BGSAVE") == b"+Background saving started\r\n"
+        wait_until(lambda: _info(c)["rdb_bgsave_in_progress"] == "0", timeout=20, what="the bgsave")
+        assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0", timeout=20, what="the rewrite")
+        assert int(_info(c, "stats")["total_forks"]) == before + 2
