@@ -171,6 +171,8 @@ class Memory:
             return EVICT_OK  # replicas are exact copies of their master
         if node.pause_until:
             return EVICT_OK  # a paused dataset stays static
+        if node.exec_depth:
+            return EVICT_OK  # not in the middle of a transaction (CONFIG SET maxmemory inside MULTI)
         maxmemory = cfg["maxmemory"]
         self.calls += 1
         if self.suspect or self.calls % 100 == 0:  # (keys deleted behind the commands' backs)
@@ -314,7 +316,10 @@ class Memory:
             value = db.data.get(key)
             freed = self.key_size(db, key, value) if value is not None else 0
         t0 = time.monotonic()
+        dirty = node.dirty
         db.delete(key)
+        node.dirty = dirty  # (an eviction is not a change: the running command, e.g. CONFIG SET maxmemory,
+        # is not propagated for it; the DEL goes out below)
         self._latency("eviction-del", t0)
         sizes.forget(key)
         node.stats.evicted_keys = getattr(node.stats, "evicted_keys", 0) + 1

@@ -512,3 +512,26 @@ def test_tracking_table_limit_applies_before_the_next_command(server):
         finally:
             r.call("DEBUG", "PAUSE-CRON", "0")
             r.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+
+
+def test_evictions_are_not_changes_and_wait_for_the_end_of_a_transaction(server):
+    """maxmemory.tcl "propagation with eviction" / "... in MULTI": evicted keys do not count as changes
+    (CONFIG SET maxmemory is not propagated for them; rdb_changes_since_last_save stays), and a
+    transaction that lowers maxmemory runs to its end before anything is evicted."""
+    with RawClient(server.port) as r:
+        r.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        assert r.call("MULTI") == b"+OK\r\n"
+        r.call("INCR", "x")
+        r.call("CONFIG", "SET", "maxmemory", "1")
+        r.call("INCR", "x")
+        assert r.call("EXEC") == b"*3\r\n:1\r\n+OK\r\n:2\r\n"
+        _wait(lambda: r.call("DBSIZE") == b":0\r\n", what="x to be evicted")
+        r.call("CONFIG", "SET", "maxmemory", "0")
+        for i in range(3):
+            r.call("SET", "asdf%d" % i, str(i))
+        before = _info(r, "persistence")["rdb_changes_since_last_save"]
+        r.call("CONFIG", "SET", "maxmemory", "1")
+        _wait(lambda: r.call("DBSIZE") == b":0\r\n", what="the keys to be evicted")
+        r.call("CONFIG", "SET", "maxmemory", "0")
+        assert _info(r, "persistence")["rdb_changes_since_last_save"] == before
+        assert int(_info(r, "stats")["evicted_keys"]) >= 4
