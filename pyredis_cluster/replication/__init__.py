@@ -53,6 +53,7 @@ class Replication:
             # The history we replicated continues under a new ID; replicas and the old master can
             # PSYNC with the old ID up to here (shiftReplicationId).
             self.backlog.shift_replid()
+            self.master.seldb = -1  # (replicationUnsetMaster: my stream starts with a SELECT)
             for db in node.dbs:
                 db.replica_mode = False
             node.log.notice("MASTER MODE enabled")
@@ -61,9 +62,13 @@ class Replication:
             return
         if self.link is not None and self.link.host == host and self.link.port == port:
             return
+        stream_db = None
         if self.link is not None:
             cached = (self.link.master_replid, self.backlog.offset)
-            self.link.stop()
+            # the cached master keeps its db: the new master's stream may continue the same bytes
+            old = self.link
+            stream_db = old.client.db.id if old.client is not None and old.connected else old.stream_db
+            old.stop()
         else:
             # replicationCacheMasterUsingMyself: PSYNC with my own history first
             cached = (self.backlog.replid, self.backlog.offset)
@@ -75,6 +80,8 @@ class Replication:
         self.link = ReplicaLink(self, host, port, cached)
         if self.restored_stream_db is not None:
             self.link.stream_db, self.restored_stream_db = self.restored_stream_db, None
+        elif stream_db is not None:
+            self.link.stream_db = stream_db
         node.log.notice("Connecting to MASTER %s:%d" % (host, port))
         self.link.start()
         node.refresh_clients()

@@ -400,3 +400,42 @@ def test_config_get_and_rewrite_show_the_current_master(kind, tmp_path):
             assert os.path.exists(conf)
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_promoted_replica_selects_the_db_again_in_its_stream(kind):
+    """psync2 'cluster is consistent after failover': a replica turned master starts its stream with a
+    SELECT (replicationUnsetMaster resets slaveseldb), even if it last propagated to that db when it was
+    a master before: its new replicas' master client may be in another db."""
+    args = ["--repl-diskless-sync-delay", "0"]
+    a, b = start_server(kind, args=args), start_server(kind, args=args)
+
+    def link_up(c):
+        _wait(lambda: _info(c).get("master_link_status") == "up", timeout=15, what="link up")
+
+    try:
+        with RawClient(a.port) as ca, RawClient(b.port) as cb:
+            assert cb.call("REPLICAOF", "127.0.0.1", str(a.port)) == b"+OK\r\n"
+            link_up(cb)
+            assert ca.call("SELECT", "9") == b"+OK\r\n"
+            assert ca.call("SET", "k1", "v1") == b"+OK\r\n"  # a's stream is now in db 9
+            assert ca.call("WAIT", "1", "2000") == b":1\r\n"
+            assert cb.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+            assert ca.call("REPLICAOF", "127.0.0.1", str(b.port)) == b"+OK\r\n"
+            link_up(ca)
+            assert cb.call("SET", "k2", "v2") == b"+OK\r\n"  # in db 0: a's master client is in db 0
+            _wait(lambda: ca.call("SELECT", "0") == b"+OK\r\n" and ca.call("GET", "k2") == b"$2\r\nv2\r\n",
+                  what="k2 on a")
+            assert ca.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+            assert cb.call("REPLICAOF", "127.0.0.1", str(a.port)) == b"+OK\r\n"
+            link_up(cb)
+            assert ca.call("SELECT", "9") == b"+OK\r\n"
+            assert ca.call("SET", "k3", "v3") == b"+OK\r\n"
+            assert ca.call("WAIT", "1", "2000") == b":1\r\n"
+            assert cb.call("SELECT", "9") == b"+OK\r\n"
+            assert cb.call("GET", "k3") == b"$2\r\nv3\r\n"
+            assert cb.call("SELECT", "0") == b"+OK\r\n"
+            assert cb.call("EXISTS", "k3") == b":0\r\n"
+    finally:
+        b.stop()
+        a.stop()
