@@ -439,6 +439,8 @@ def setrange(c, argv):
         _check_string_length(c, offset, len(value))
         v = bytearray(offset)
         v += value
+        if len(v) > 44:  # sdsnewlen: an exact allocation, no room to grow (MEMORY USAGE, maxmemory)
+            v = bytes(v)
         db.add(key, v)
         c.node.notify(db, NOTIFY_STRING, b"setrange", key)
         return len(v)

@@ -535,3 +535,14 @@ def test_evictions_are_not_changes_and_wait_for_the_end_of_a_transaction(server)
         r.call("CONFIG", "SET", "maxmemory", "0")
         assert _info(r, "persistence")["rdb_changes_since_last_save"] == before
         assert int(_info(r, "stats")["evicted_keys"]) >= 4
+
+
+def test_setrange_creates_an_exactly_sized_string(server):
+    """maxmemory.tcl fills 11 MB with SETRANGE k 100000 x: a new key's string has no room to grow, so
+    MEMORY USAGE (and the eviction estimate) is redis-server's."""
+    with RawClient(server.port) as r:
+        assert r.call("SETRANGE", "k", "100000", "x") == b":100001\r\n"
+        assert r.call("MEMORY", "USAGE", "k") == b":114736\r\n"
+        assert r.call("OBJECT", "ENCODING", "k") == b"$3\r\nraw\r\n"
+        assert r.call("SETRANGE", "s", "3", "x") == b":4\r\n"
+        assert r.call("OBJECT", "ENCODING", "s") == b"$3\r\nraw\r\n"
