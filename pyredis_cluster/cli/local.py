@@ -51,6 +51,7 @@ cluster-node-timeout {node_timeout}
 {announce}appendonly yes
 save 3600 1 300 100 60 10000
 dbfilename dump.rdb
+repl-diskless-sync-delay 0
 """
 
 

@@ -389,6 +389,7 @@ class Cluster:
         d = {
             "port": ref.port, "bind": ref.host, "cluster-enabled": "yes", "cluster-config-file": "nodes.conf",
             "cluster-node-timeout": self.node_timeout, "dir": ref.workdir, "save": '""', "appendonly": "no",
+            "repl-diskless-sync-delay": 0,  # (replicas sync at once, not after Redis's default 5 s)
             "logfile": os.path.join(ref.workdir, "node.log"), "pyredis-admin-commands": "yes",
         }
         d.update(self.extra_config)

@@ -413,7 +413,8 @@ class ReplicaTap:
         self.c = RawClient(port)
         assert self.c.call("REPLCONF", "capa", "psync2") == b"+OK\r\n"
         self.c.send_raw(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n")
-        line = self.c.read_reply()
+        # (a master delaying a diskless sync, repl-diskless-sync-delay, sends newlines until it starts)
+        line = self.c.read_reply().lstrip(b"\n")
         assert line.startswith(b"+FULLRESYNC"), line
         while True:  # the RDB: $<len>\r\n<bytes> (no trailing CRLF); newlines may come first
             while not self.c.buf.startswith(b"$"):
