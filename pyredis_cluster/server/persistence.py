@@ -996,8 +996,10 @@ class Persistence:
                     w.close()
                 except OSError:
                     pass
+            temp_incr = aofmod.temp_incr_name(self.aof_filename)
+            self.node.log.notice("Removing the temp incr aof file %s in the background" % temp_incr)
             try:
-                os.unlink(self.aof_path(aofmod.temp_incr_name(self.aof_filename)))
+                os.unlink(self.aof_path(temp_incr))
             except OSError:
                 pass
             self.node.aof_feed = None

@@ -452,3 +452,35 @@ def test_total_forks_counts_bgsave_and_rewrite_children(servers, kind):
         assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
         wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0", timeout=20, what="the rewrite")
         assert int(_info(c, "stats")["total_forks"]) == before + 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_failed_initial_rewrite_removes_the_temp_incr_file_and_retries(servers, kind):
+    """aof-multi-part.tcl 'AOF will open a temporary INCR AOF ...': CONFIG SET appendonly yes starts the
+    first rewrite, writes go to a temp incr file; when that child dies the temp file is removed (and
+    logged), no manifest exists yet, and the rewrite is tried again."""
+    srv = start_server(kind)
+    servers.append(srv)
+    aofdir = os.path.join(srv.workdir, "appendonlydir")
+    with RawClient(srv.port) as c:
+        c.call("SET", "k", "v")
+        c.call("CONFIG", "SET", "rdb-key-save-delay", "10000000")
+        assert c.call("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+        assert _info(c)["aof_rewrite_in_progress"] == "1"
+        c.call("SET", "k2", "v2")
+        children = subprocess.check_output(["ps", "-o", "pid=", "--ppid", str(srv.pid)]).split()
+        assert len(children) == 1
+        os.kill(int(children[0]), signal.SIGKILL)
+        wait_until(lambda: "Removing the temp incr aof file temp-appendonly.aof.incr in the background" in srv.log(),
+                   timeout=20, what="the temp incr file removal")
+        assert not os.path.exists(os.path.join(aofdir, "appendonly.aof.manifest"))
+        assert not os.path.exists(os.path.join(aofdir, "temp-appendonly.aof.incr")) or \
+            _info(c)["aof_rewrite_in_progress"] == "1"  # (the retry may have opened it again)
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "1", timeout=20, what="the retry")
+        c.call("CONFIG", "SET", "rdb-key-save-delay", "0")
+        children = subprocess.check_output(["ps", "-o", "pid=", "--ppid", str(srv.pid)]).split()
+        for pid in children:
+            os.kill(int(pid), signal.SIGKILL)
+        wait_until(lambda: _info(c)["aof_rewrite_in_progress"] == "0" and
+                   os.path.exists(os.path.join(aofdir, "appendonly.aof.manifest")), timeout=30, what="a good rewrite")
+        assert c.call("GET", "k2") == b"$2\r\nv2\r\n"
