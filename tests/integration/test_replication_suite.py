@@ -439,3 +439,21 @@ def test_a_promoted_replica_selects_the_db_again_in_its_stream(kind):
     finally:
         b.stop()
         a.stop()
+
+
+def test_partial_resync_continues_in_the_db_the_stream_selected(pair):
+    """replication-psync 'ok psync': after a dropped link the master's stream continues without a new
+    SELECT; the replica must apply it in the db the stream had selected, not in db 0."""
+    master, replica, kind = pair
+    with RawClient(master.port) as m, RawClient(replica.port) as r:
+        assert m.call("SELECT", "9") == b"+OK\r\n"
+        assert m.call("SET", "a", "1") == b"+OK\r\n"
+        assert m.call("WAIT", "1", "2000") == b":1\r\n"
+        assert r.call("CLIENT", "KILL", "TYPE", "master") == b":1\r\n"
+        assert m.call("SET", "b", "2") == b"+OK\r\n"  # (no SELECT: the stream is still in db 9)
+        _wait(lambda: _info(m, "stats").get("sync_partial_ok") == "1", timeout=15, what="partial resync")
+        assert m.call("WAIT", "1", "2000") == b":1\r\n"
+        assert r.call("SELECT", "9") == b"+OK\r\n"
+        assert r.call("MGET", "a", "b") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+        assert r.call("SELECT", "0") == b"+OK\r\n"
+        assert r.call("DBSIZE") == b":0\r\n"
