@@ -101,8 +101,13 @@ class Replication:
             return
         bl = self.backlog
         node = self.node
-        # (iAmMaster at load time: `replicaof` in the config makes it a replica before the data loads)
-        if self.link is None and (node.config["replicaof"] is None or node.cluster_enabled):
+        # (iAmMaster at load time: `replicaof` in the config makes it a replica before the data loads;
+        # in a cluster, nodes.conf saying myself is a replica does)
+        if node.cluster_enabled:
+            i_am_master = node.cluster is None or not node.cluster.myself.is_replica
+        else:
+            i_am_master = node.config["replicaof"] is None
+        if self.link is None and i_am_master:
             bl.replid2 = replid
             bl.second_replid_offset = offset + 1
             bl.offset = offset

@@ -260,3 +260,43 @@ def test_sigterm_stops_a_replica_whose_master_is_down():
             if s.proc.poll() is None:
                 s.proc.kill()
                 s.proc.wait()
+
+
+@pytest.mark.parametrize("kind", ["ours", "redis"])
+def test_cluster_replica_restarted_from_rdb_resumes_its_masters_history(kind):
+    """17-diskless-load-swapdb: a cluster replica (nodes.conf says so) restarted from its RDB takes the
+    saved replication ID as its master's (loadDataFromDisk), so it resumes with a partial resync and keeps
+    the master's ID as its own -- it did not, it shifted it away as a master would."""
+    def node(port=None, workdir=None):
+        return start_server(kind, port=port, workdir=workdir or tempfile.mkdtemp(prefix="pyredis-h3-"),
+                            args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                                  "--cluster-node-timeout", "3000", "--repl-diskless-sync-delay", "0"])
+    master = node()
+    replica = node()
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
+            m.call("CLUSTER", "MEET", "127.0.0.1", str(replica.port))
+            mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
+            _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
+            assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+            _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
+            for i in range(10):
+                assert m.call("SET", "{a}%d" % i, "v") == b"+OK\r\n"
+            _wait(lambda: r.call("DBSIZE") == b":10\r\n", what="the keys on the replica")
+            assert r.call("SAVE") == b"+OK\r\n"
+            master_replid = _info_field(m, "master_replid")
+        replica.stop()
+        with RawClient(master.port) as m:
+            assert m.call("SET", "{a}late", "v") == b"+OK\r\n"  # in the backlog: a partial resync serves it
+            partial = int(m.call("INFO", "stats").split(b"sync_partial_ok:")[1].split(b"\r\n")[0])
+        replica = node(port=replica.port, workdir=replica.workdir)
+        with RawClient(replica.port) as r, RawClient(master.port) as m:
+            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up again")
+            assert _info_field(r, "master_replid") == master_replid
+            assert int(m.call("INFO", "stats").split(b"sync_partial_ok:")[1].split(b"\r\n")[0]) == partial + 1
+            _wait(lambda: r.call("DBSIZE") == b":11\r\n", what="the late write on the replica")
+    finally:
+        replica.stop()
+        master.stop()
