@@ -51,21 +51,14 @@ class Log:
             return
         now = time.time()
         ts = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % int((now % 1) * 1000)
-        line = "%d:%s %s %s %s\n" % (os.getpid(), self.role, ts, _MARKS[lvl], msg)
-        try:
-            if self.logfile:
-                with open(self.logfile, "a") as f:
-                    f.write(line)
-            else:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-        except OSError:
-            pass
+        self._emit("%d:%s %s %s %s\n" % (os.getpid(), self.role, ts, _MARKS[lvl], msg))
 
     def raw(self, lvl: int, text: str) -> None:
         """serverLogRaw with LL_RAW: the text as is, without the pid/time/level prefix (the ASCII logo)."""
-        if lvl < self.level:
-            return
+        if lvl >= self.level:
+            self._emit(text)
+
+    def _emit(self, text: str) -> None:
         try:
             if self.logfile:
                 with open(self.logfile, "a") as f:
