@@ -358,12 +358,8 @@ def _repl_buffer_mem(node) -> int:
     repl = getattr(node, "repl", None)
     if repl is None:
         return 0
-    total = repl.backlog.histlen
-    for r in repl.master.replicas:
-        t = r.transport
-        if t is not None:
-            total += t.get_write_buffer_size()
-    return total
+    # (one buffer shared by the backlog and the replicas: the backlog holds what any replica still needs)
+    return max(repl.backlog.histlen, repl.master.pinned())
 
 
 def _cluster_links(node) -> int:

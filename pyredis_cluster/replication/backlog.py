@@ -54,13 +54,20 @@ class ReplicationBacklog:
                 self.first_byte_offset += excess
         return self.size
 
-    def feed(self, data: bytes) -> None:
-        """feedReplicationBuffer."""
+    def feed(self, data: bytes, keep: int = 0) -> None:
+        """feedReplicationBuffer.  ``keep``: bytes at the end that replicas have not consumed yet -- the
+        backlog shares Redis 7.0's replication buffer, so it holds them even beyond repl-backlog-size."""
         self.offset += len(data)
         if self.buf is None:
             return
         self.buf += data
-        excess = len(self.buf) - self.size
+        self.trim(keep)
+
+    def trim(self, keep: int = 0) -> None:
+        """incrementalTrimReplicationBacklog: down to repl-backlog-size, or what a lagging replica still needs."""
+        if self.buf is None:
+            return
+        excess = len(self.buf) - max(self.size, keep)
         if excess > 0:
             del self.buf[:excess]
             self.first_byte_offset += excess

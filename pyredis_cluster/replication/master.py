@@ -32,6 +32,7 @@ class MasterSide:
         # repl-diskless-sync-delay seconds for more replicas, so that one snapshot serves them all
         self.pending: list = []
         self.pending_timer = None
+        self.transfers = 0  # snapshots being sent slowly (rdb-key-save-delay): INFO rdb_bgsave_in_progress
         self.seldb = -1  # the db the stream last SELECTed (-1: emit SELECT before the next command)
         self.waiting: list = []  # (client, numreplicas, target offset, timer) of clients in WAIT
         self.last_ping = time.monotonic()
@@ -57,15 +58,32 @@ class MasterSide:
         self.feed(data)
 
     def feed(self, data: bytes) -> None:
-        self.backlog.feed(data)
+        pinned = 0
         for r in self.replicas:
             buf = getattr(r, "repl_buffer", None)
             if buf is not None:  # still receiving its snapshot
                 buf.append(data)
+                r.repl_buffer_len = getattr(r, "repl_buffer_len", 0) + len(data)
+                pinned = max(pinned, r.repl_buffer_len)
                 continue
             t = r.transport
             if t is not None and not t.is_closing():
                 t.write(data)
+                pinned = max(pinned, t.get_write_buffer_size())
+        self.backlog.feed(data, pinned)
+
+    def pinned(self) -> int:
+        """The most stream bytes one replica has not consumed yet (Redis: the oldest replication buffer
+        block still referenced by a replica)."""
+        n = 0
+        for r in self.replicas:
+            if getattr(r, "repl_buffer", None) is not None:
+                n = max(n, getattr(r, "repl_buffer_len", 0))
+                continue
+            t = r.transport
+            if t is not None and not t.is_closing():
+                n = max(n, t.get_write_buffer_size())
+        return n
 
     # -- PSYNC / SYNC ------------------------------------------------------------------------------
 
@@ -172,18 +190,23 @@ class MasterSide:
         t.write(head)
         pos = 0
         owed = 0.0
-        while pos < len(payload):
-            if t.is_closing():
-                return
-            t.write(payload[pos:pos + step])
-            pos += step
-            owed += per_key
-            if owed >= 0.01:
-                await asyncio.sleep(owed)
-                owed = 0.0
+        self.transfers += 1  # (the rdb child of a diskless sync, as INFO persistence shows it)
+        try:
+            while pos < len(payload):
+                if t.is_closing():
+                    return
+                t.write(payload[pos:pos + step])
+                pos += step
+                owed += per_key
+                if owed >= 0.01:
+                    await asyncio.sleep(owed)
+                    owed = 0.0
+        finally:
+            self.transfers -= 1
         if t.is_closing():
             return
         buffered, client.repl_buffer = client.repl_buffer, None
+        client.repl_buffer_len = 0
         client.repl_state = REPL_STATE_ONLINE
         client.repl_ack_time = time.monotonic()
         if buffered:
@@ -203,6 +226,7 @@ class MasterSide:
         if client in self.replicas:
             self.replicas.remove(client)
             self.node.log.notice("Connection with replica %s lost." % client.addr)
+            self.backlog.trim(self.pinned())  # (freeReplicaReferencedReplBuffer: its share goes)
         self._check_waiting()
 
     def disconnect_replicas(self) -> None:
@@ -292,6 +316,7 @@ class MasterSide:
         if self.replicas and now - self.last_ping >= period and self.repl.link is None and not manual_failover:
             self.last_ping = now
             self.feed(encode_command([b"ping"]))  # part of the stream (no SELECT): keeps replicas' links alive
+        self.backlog.trim(self.pinned())  # what replicas consumed since no longer needs holding
         for r in self.pending:  # newlines keep the waiting replicas' handshake alive
             t = r.transport
             if t is not None and not t.is_closing():

@@ -1417,7 +1417,7 @@ class Persistence:
             ("current_save_keys_processed", self.save_keys_processed),
             ("current_save_keys_total", self.save_keys_total),
             ("rdb_changes_since_last_save", node.dirty),
-            ("rdb_bgsave_in_progress", 1 if rdb_child else 0),
+            ("rdb_bgsave_in_progress", 1 if rdb_child or node.repl.master.transfers else 0),
             ("rdb_last_save_time", node.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.lastbgsave_status_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.rdb_save_time_last),

@@ -457,3 +457,32 @@ def test_partial_resync_continues_in_the_db_the_stream_selected(pair):
         assert r.call("MGET", "a", "b") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
         assert r.call("SELECT", "0") == b"+OK\r\n"
         assert r.call("DBSIZE") == b":0\r\n"
+
+
+def test_backlog_holds_what_a_lagging_replica_still_needs(pair):
+    """replication-buffer 'Replication backlog size can outgrow the backlog limit config': the backlog
+    shares the replication buffer, so while a replica has not consumed the stream the backlog holds it
+    beyond repl-backlog-size (INFO repl_backlog_histlen, mem_total_replication_buffers); once the replica
+    caught up it is trimmed back."""
+    import os
+    import signal
+
+    master, replica, kind = pair
+    with RawClient(master.port) as m:
+        assert m.call("CONFIG", "SET", "repl-backlog-size", "16384") == b"+OK\r\n"
+        assert m.call("CONFIG", "SET", "client-output-buffer-limit", "replica 0 0 0") == b"+OK\r\n"
+        os.kill(replica.pid, signal.SIGSTOP)
+        try:
+            value = "A" * 100000
+            for i in range(100):  # 10 MB: more than the sockets' kernel buffers take
+                assert m.call("SET", "k%d" % i, value) == b"+OK\r\n"
+            info = _info(m)
+            assert int(info["repl_backlog_histlen"]) > 1000000
+            assert int(_info(m, "memory")["mem_total_replication_buffers"]) > 1000000
+        finally:
+            os.kill(replica.pid, signal.SIGCONT)
+        offset = _info(m)["master_repl_offset"]
+        with RawClient(replica.port) as r:
+            _wait(lambda: _info(r).get("slave_repl_offset") == offset, timeout=20, what="replica caught up")
+        assert m.call("SET", "x", "y") == b"+OK\r\n"
+        _wait(lambda: int(_info(m)["repl_backlog_histlen"]) < 100000, timeout=10, what="backlog trimmed")
