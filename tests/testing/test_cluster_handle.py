@@ -20,13 +20,11 @@ def pfail_seen(c, observer, about) -> bool:
     return e is not None and bool(e["flags"] & {"fail?", "fail"})
 
 
-def test_start_inprocess_is_fast_and_usable():
-    t0 = time.monotonic()
+def test_start_inprocess_is_usable():
+    # (how fast it starts is a benchmark's business: bench/start_time.py, under 1 s on a quiet machine)
     with start_cluster(3, 1) as c:
-        took = time.monotonic() - t0
         assert len(c.nodes) == 6 and len(c.masters()) == 3 and len(c.replicas()) == 3
         assert {c.master_of(r) for r in c.replicas()} == set(c.masters())
-        assert took < 5, took  # bench/start_time.py measures it properly (under 1 s)
         rc = c.client()
         rc.set("a", "1")
         assert rc.get("a") == b"1"
