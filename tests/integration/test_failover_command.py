@@ -10,19 +10,13 @@ import time
 
 import pytest
 
-from tests.helpers import RawClient, start_server
+from tests.helpers import RawClient, start_server, wait_until
 
 ARGS = ["--repl-diskless-sync-delay", "0", "--save", ""]
 
 
 def _wait(pred, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return wait_until(pred, timeout=timeout, interval=0.05, what=what)
 
 
 def info(c, field):

@@ -8,19 +8,13 @@ import time
 
 import pytest
 
-from tests.helpers import RawClient, start_server
+from tests.helpers import RawClient, start_server, wait_until
 
 KINDS = ["ours", "redis"]
 
 
-def _wait(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+def _wait(pred, timeout=15.0, what="condition"):
+    return wait_until(pred, timeout=timeout, interval=0.05, what=what)
 
 
 def _info(client, section: str = "replication") -> dict:
