@@ -36,7 +36,7 @@ import re
 import sys
 import tempfile
 
-from .protocol.request import split_args
+from .protocol.request import split_line
 
 REDIS_VERSION = "7.0.15"  # the Redis version whose behaviour we reproduce (and report in INFO)
 
@@ -200,14 +200,6 @@ def repr_arg(s: str) -> str:
             out.append("\\x%02x" % c)
     out.append('"')
     return "".join(out)
-
-
-def split_line(line: str):
-    """sdssplitargs on a str (bytes round-tripped with surrogateescape); None on unbalanced quotes."""
-    words = split_args(line.encode("utf-8", "surrogateescape"))
-    if words is None:
-        return None
-    return [w.decode("utf-8", "surrogateescape") for w in words]
 
 
 def split_value(value: str) -> list:

@@ -331,3 +331,12 @@ def split_args(line: bytes):
                     cur.append(c)
             i += 1
         args.append(bytes(cur))
+
+
+def split_line(line: str):
+    """:func:`split_args` on a str (bytes round-tripped with surrogateescape, so \\xHH escapes give back
+    the very bytes); None on unbalanced quotes.  redis.conf lines and AOF manifest lines."""
+    words = split_args(line.encode("utf-8", "surrogateescape"))
+    if words is None:
+        return None
+    return [w.decode("utf-8", "surrogateescape") for w in words]

@@ -27,6 +27,7 @@ import os
 import threading
 import time
 
+from ..protocol.request import split_line
 from .types import HashValue, ListValue, SetValue, StreamValue, ZSetValue
 
 BASE_SUFFIX, INCR_SUFFIX, RDB_SUFFIX, AOF_SUFFIX = ".base", ".incr", ".rdb", ".aof"
@@ -158,7 +159,7 @@ class Manifest:
             line = raw.strip(" \t\r\n")
             if not line:
                 raise _manifest_error(n, line, "Invalid AOF manifest file format")
-            argv = split_args(line)
+            argv = split_line(line)  # sdssplitargs, as Redis splits manifest lines
             if argv is None or len(argv) < 6 or len(argv) % 2:
                 raise _manifest_error(n, line, "Invalid AOF manifest file format")
             name, seq, type_ = None, 0, ""
@@ -231,68 +232,6 @@ class Manifest:
             self.history.insert(0, a)
         self.incr = keep
         self.dirty = True
-
-
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
-_HEX = "0123456789abcdefABCDEF"
-
-
-def split_args(line: str):
-    """sdssplitargs: words separated by blanks; "double quotes" with \\xHH, \\n, \\r, \\t, \\b, \\a
-    escapes, 'single quotes' with \\' only; a closing quote must end the word.  None when unbalanced."""
-    out = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i].isspace():
-            i += 1
-        if i >= n:
-            return out
-        cur = []
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None  # unterminated quotes
-                c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
-                    cur.append(chr(int(line[i + 2:i + 4], 16)))
-                    i += 3
-                elif c == "\\" and i + 1 < n:
-                    i += 1
-                    cur.append(_ESCAPES.get(line[i], line[i]))
-                elif c == '"':
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None  # a closing quote must be followed by a space or nothing
-                    i += 1
-                    break
-                else:
-                    cur.append(c)
-            elif insq:
-                if i >= n:
-                    return None
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
-                    i += 1
-                    cur.append("'")
-                elif c == "'":
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur.append(c)
-            else:
-                if i >= n or line[i] in " \n\r\t\0":
-                    break
-                c = line[i]
-                if c == '"':
-                    inq = True
-                elif c == "'":
-                    insq = True
-                else:
-                    cur.append(c)
-            i += 1
-        out.append("".join(cur))
 
 
 def _atoll(s: str) -> int:
