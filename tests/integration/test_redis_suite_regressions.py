@@ -57,10 +57,21 @@ def test_master_client_is_listed_and_client_kill_drops_the_link(master_and_repli
         assert r.call("CLIENT", "KILL", "TYPE", "master") == b":1\r\n"
 
 
-def _cluster_node(port=None, workdir=None):
-    return start_server("ours", port=port, workdir=workdir or tempfile.mkdtemp(prefix="pyredis-h3-"),
+def _cluster_node(port=None, workdir=None, kind="ours", args=()):
+    return start_server(kind, port=port, workdir=workdir or tempfile.mkdtemp(prefix="pyredis-h3-"),
                         args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                              "--cluster-node-timeout", "3000", "--enable-debug-command", "yes"])
+                              "--cluster-node-timeout", "3000", "--enable-debug-command", "yes", *args])
+
+
+def _slots_and_replica(m, r, replica_port: int) -> None:
+    """The master takes every slot, the other node becomes its replica; returns once the cluster is ok."""
+    assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
+    m.call("CLUSTER", "MEET", "127.0.0.1", str(replica_port))
+    mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
+    _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
+    assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
+    _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
+    _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
 
 
 def test_cluster_replica_restarting_from_rdb_keeps_expired_keys():
@@ -70,13 +81,7 @@ def test_cluster_replica_restarting_from_rdb_keeps_expired_keys():
     replica = _cluster_node()
     try:
         with RawClient(master.port) as m, RawClient(replica.port) as r:
-            assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
-            m.call("CLUSTER", "MEET", "127.0.0.1", str(replica.port))
-            mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
-            _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
-            assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
-            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
-            _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
+            _slots_and_replica(m, r, replica.port)
             for i in range(10):
                 assert m.call("SET", "{a}%d" % i, "v", "PX", "1500") == b"+OK\r\n"
             _wait(lambda: r.call("DBSIZE") == b":10\r\n", what="the keys on the replica")
@@ -262,20 +267,12 @@ def test_cluster_replica_restarted_from_rdb_resumes_its_masters_history(kind):
     saved replication ID as its master's (loadDataFromDisk), so it resumes with a partial resync and keeps
     the master's ID as its own -- it did not, it shifted it away as a master would."""
     def node(port=None, workdir=None):
-        return start_server(kind, port=port, workdir=workdir or tempfile.mkdtemp(prefix="pyredis-h3-"),
-                            args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                                  "--cluster-node-timeout", "3000", "--repl-diskless-sync-delay", "0"])
+        return _cluster_node(port, workdir, kind, args=["--repl-diskless-sync-delay", "0"])
     master = node()
     replica = node()
     try:
         with RawClient(master.port) as m, RawClient(replica.port) as r:
-            assert m.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
-            m.call("CLUSTER", "MEET", "127.0.0.1", str(replica.port))
-            mid = m.call("CLUSTER", "MYID").split(b"\r\n")[1]
-            _wait(lambda: mid in r.call("CLUSTER", "NODES"), what="the replica to know the master")
-            assert r.call("CLUSTER", "REPLICATE", mid) == b"+OK\r\n"
-            _wait(lambda: _info_field(r, "master_link_status") == "up", what="replica link up")
-            _wait(lambda: b"cluster_state:ok" in m.call("CLUSTER", "INFO"), what="cluster_state:ok")
+            _slots_and_replica(m, r, replica.port)
             for i in range(10):
                 assert m.call("SET", "{a}%d" % i, "v") == b"+OK\r\n"
             _wait(lambda: r.call("DBSIZE") == b":10\r\n", what="the keys on the replica")
