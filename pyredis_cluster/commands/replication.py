@@ -146,7 +146,7 @@ def role(c, argv):
     if repl.link is None:
         replicas = []
         for r in repl.master.replicas:
-            ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+            ip = repl.master.replica_ip(r)
             replicas.append([ip.encode(), str(getattr(r, "repl_listening_port", 0)).encode(),
                              str(r.repl_ack_offset).encode()])
         return [b"master", repl.backlog.offset, replicas]

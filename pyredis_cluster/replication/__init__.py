@@ -170,7 +170,7 @@ class Replication:
         every = self.master.replicas + self.master.pending
         out.append(("connected_slaves", len(every)))
         for i, r in enumerate(every):
-            ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+            ip = self.master.replica_ip(r)
             state = getattr(r, "repl_state", None) or "online"
             since = getattr(r, "repl_wait_since", None) if state != "online" else None
             if since is None:

@@ -122,7 +122,7 @@ class Failover:
         else:
             for r in self.repl.master.replicas:
                 if r.repl_ack_offset == offset:
-                    self.target_host = _replica_ip(r)
+                    self.target_host = self.repl.master.replica_ip(r)
                     self.target_port = getattr(r, "repl_listening_port", 0)
                     replica = r
                     break
@@ -171,13 +171,9 @@ class Failover:
 
     def find_replica(self, host: str, port: int):
         for r in self.repl.master.replicas:
-            if _replica_ip(r).lower() == host.lower() and getattr(r, "repl_listening_port", 0) == port:
+            if self.repl.master.replica_ip(r).lower() == host.lower() and getattr(r, "repl_listening_port", 0) == port:
                 return r
         return None
-
-
-def _replica_ip(r) -> str:
-    return getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
 
 
 def _long(arg: bytes) -> int:

@@ -38,6 +38,11 @@ class MasterSide:
         self.last_ping = time.monotonic()
         self.get_ack_pending = False
 
+    @staticmethod
+    def replica_ip(client) -> str:
+        """The address a replica is known by: REPLCONF ip-address, else its peer IP (replicationGetSlaveName)."""
+        return getattr(client, "repl_ip", None) or client.addr.rsplit(":", 1)[0]
+
     @property
     def backlog(self):
         return self.repl.backlog

@@ -1261,7 +1261,7 @@ class Persistence:
                 state = getattr(r, "repl_state", None) or "wait_bgsave"
                 lag = int(time.monotonic() - r.repl_ack_time) if state == "online" and \
                     getattr(r, "repl_ack_time", None) else 0
-                ip = getattr(r, "repl_ip", None) or r.addr.rsplit(":", 1)[0]
+                ip = node.repl.master.replica_ip(r)
                 port = getattr(r, "repl_listening_port", None) or getattr(r, "repl_port", None)
                 name = "%s:%s" % (ip, port) if port else r.addr
                 node.log.warning("Lagging replica %s reported offset %d behind master, lag=%d, state=%s."
