@@ -28,6 +28,8 @@ INT_MAX = 2**31 - 1
 # hiredis allocates an array as soon as it reads its header: a hostile "*3000000000" would cost GBs.
 # Chunks announcing a million elements or more (or anything odd-looking) take the exact path instead.
 _BIG_COUNT = re.compile(rb"\*[^\r]{7}")
+_big_count = _BIG_COUNT.search
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(512)]  # "$<len>\r\n" of short arguments
 
 # string2ll (util.c) is strict: optional '-', no '+', no spaces, no leading zeros.
 _STRICT_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
@@ -68,7 +70,7 @@ class RequestParser:
         if self._buf or self._multibulk:  # the exact parser is inside a command
             self._buf += data
             return self._parse_exact()
-        if self.auth_required or data[:1] != b"*" or _BIG_COUNT.search(data) is not None:
+        if self.auth_required or data[:1] != b"*" or _big_count(data) is not None:
             if self._hiredis_clean():
                 self._reset_reader()
                 self._buf += data
@@ -98,12 +100,21 @@ class RequestParser:
             # Input Redis reads differently than hiredis (an inline command after a multibulk one,
             # a bad type byte ...): hand the rest of the chunk to the exact parser.
             return self._to_exact(data, commands)
-        if commands and not reader.has_data() and _ends_with(data, commands[-1]):
-            # Most likely a command boundary (checked exactly, and only, when it matters: see
-            # _hiredis_clean).
-            self._at_boundary = True
-            self._prev = (data, commands, started_clean)
-            return commands, None
+        if commands and not reader.has_data() and data.endswith(b"\r\n"):
+            # Does the chunk end with the last argument of its last command in canonical form
+            # ("$<len>\r\n<arg>\r\n")?  A cheap test that it ended on a command boundary.  It can be
+            # fooled only into staying on the fast path, which is harmless: hiredis then continues
+            # the command with the next chunk.
+            arg = commands[-1][-1]
+            la = len(arg)
+            end = len(data) - 2
+            if data.endswith(arg, 0, end) and data.endswith(
+                    _BULK_HEADERS[la] if la < 512 else b"$%d\r\n" % la, 0, end - la):
+                # Most likely a command boundary (checked exactly, and only, when it matters: see
+                # _hiredis_clean).
+                self._at_boundary = True
+                self._prev = (data, commands, started_clean)
+                return commands, None
         if self._at_boundary:
             # The chunk ended inside a command: the exact parser takes over (it checks each header
             # as it arrives, where hiredis would wait for a 2 GB bulk) until the next boundary.
@@ -248,18 +259,6 @@ class RequestParser:
         if argv is None:
             return pos, "Protocol error: unbalanced quotes in request", None
         return nl + 1, None, argv
-
-
-def _ends_with(data: bytes, cmd: list) -> bool:
-    """Does ``data`` end with the last argument of ``cmd`` in canonical form (``$<len>\\r\\n<arg>\\r\\n``)?
-
-    A cheap test that the chunk ended on a command boundary.  It can be fooled only into staying on
-    the fast path, which is harmless: hiredis then continues the command with the next chunk."""
-    arg = cmd[-1]
-    end = len(data) - 2
-    if not data.endswith(b"\r\n") or not data.endswith(arg, 0, end):
-        return False
-    return data.endswith(b"$%d\r\n" % len(arg), 0, end - len(arg))
 
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}

@@ -25,6 +25,7 @@ from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
 from ..store import keyspace
+from .latency_hist import Histogram
 from .latency_hist import record as record_latency
 from .memory import EVICT_FAIL, OOM_ERROR, oom_rejects
 from ..commands.admin import MODULE_PROTECTED, module_denied
@@ -35,6 +36,7 @@ from .limits import (
 
 _lookup = table._LOOKUP
 _clock = time.perf_counter
+_monotonic = time.monotonic
 
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
@@ -66,7 +68,7 @@ def _enough_good_replicas(node) -> bool:
     if not max_lag:
         return True
     now = time.monotonic()
-    good = sum(1 for r in node.repl.master.replicas if int(now - r.repl_ack_time) <= max_lag)
+    good = sum(1 for r in node.repl.master.online_replicas() if int(now - r.repl_ack_time) <= max_lag)
     return good >= node.config["min-replicas-to-write"]
 
 
@@ -218,43 +220,46 @@ class Client(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         n = len(data)
         self.tot_net_in += n
-        self.last_interaction = time.monotonic()
+        self.last_interaction = now = _monotonic()
         if self.qb_alloc < 16384:  # sdsMakeRoomForNonGreedy(querybuf, PROTO_IOBUF_LEN)
             self.qb_alloc = 20474
-        qblen = self.parser.pending + n
+        parser = self.parser
+        qblen = len(parser._buf) + n  # (parser.pending)
         if qblen > self.qb_peak:
             self.qb_peak = qblen
         if not self.authenticated:  # processMultibulkBuffer's limits for unauthenticated clients
-            self.parser.auth_required = self.node.acl.auth_required()
-        elif self.parser.auth_required:
-            self.parser.auth_required = False
-        cmds, err = self.parser.feed(data)
-        if qblen >= 32768 and cmds:  # a big argument gets a query buffer of its own size (PROTO_MBULK_BIG_ARG)
-            big = max(len(a) for argv in cmds for a in argv)
-            if big >= 32768 and big + 2 > self.qb_alloc:
-                self.qb_alloc = big + 2
-        if cmds and self.node.config.values["maxmemory-clients"]:
-            # processCommand's evictClients: the arguments of the command about to run count
-            evict_clients(self.node, self, max(sum(len(a) for a in argv) for argv in cmds))
-            if self.closing:
-                return
+            parser.auth_required = self.node.acl.auth_required()
+        elif parser.auth_required:
+            parser.auth_required = False
+        cmds, err = parser.feed(data)
+        node = self.node
+        evicting = node.config.values["maxmemory-clients"]
         if cmds:
+            if qblen >= 32768:  # a big argument gets a query buffer of its own size (PROTO_MBULK_BIG_ARG)
+                big = max(len(a) for argv in cmds for a in argv)
+                if big >= 32768 and big + 2 > self.qb_alloc:
+                    self.qb_alloc = big + 2
+            if evicting:
+                # processCommand's evictClients: the arguments of the command about to run count
+                evict_clients(node, self, max(sum(len(a) for a in argv) for argv in cmds))
+                if self.closing:
+                    return
             if self.paused_queue or self.blocked is not None:
                 self.paused_queue.extend(cmds)
             else:
-                self.qbuf_read = len(data)
-                self.run_commands(cmds, self.last_interaction)
+                self.qbuf_read = n
+                self.run_commands(cmds, now)
                 self.qbuf_read = 0
         if err is not None:
-            self.node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
+            node.log.verbose("Protocol error (%s) from client: %s" % (err, self.describe()))
             self.out.append(error_bytes("ERR " + err))
             self.close_after_reply = True
-        elif self.parser._buf and self.parser.pending > self.node.config["client-query-buffer-limit"]:
-            self.node.log.warning("Closing client that reached max query buffer length: %s" % self.describe())
+        elif parser._buf and parser.pending > node.config["client-query-buffer-limit"]:
+            node.log.warning("Closing client that reached max query buffer length: %s" % self.describe())
             self.close_after_reply = True
         self.flush()
-        if self.node.config.values["maxmemory-clients"]:
-            evict_clients(self.node)  # maxmemory-clients: the biggest clients go
+        if node.config.values["maxmemory-clients"]:  # (read again: CONFIG SET may have changed it)
+            evict_clients(node)  # maxmemory-clients: the biggest clients go
 
     def flush(self) -> None:
         out = self.out
@@ -302,7 +307,9 @@ class Client(asyncio.Protocol):
         tracking = node.tracking
         if tracking.table and len(tracking.table) > node.config.values["tracking-table-max-keys"] > 0:
             tracking.limit_used_slots()  # processCommand: trackingLimitUsedSlots before the commands run
-        for i, argv in enumerate(cmds):
+        i = -1
+        for argv in cmds:
+            i += 1
             if self.slow:
                 if self.blocked is not None:  # blocked by the previous command: the rest waits
                     self.paused_queue.extend(cmds[i:])
@@ -351,7 +358,11 @@ class Client(asyncio.Protocol):
             if tracked and self.blocked is None:  # latency-tracking (a blocked command counts when served)
                 us = int((_clock() - c0) * 1e6)
                 cmd.usec += us
-                record_latency(cmd, us)
+                h = cmd.latency_histogram
+                if h is None:
+                    h = cmd.latency_histogram = Histogram()
+                h = h.raw  # (Histogram.record_usec, inline)
+                h[us] = h.get(us, 0) + 1
             if node.dirty != dirty:
                 node.propagate(self, cmd, argv)
             elif node.pending_props:  # only keys it expired lazily: their DELs

@@ -62,23 +62,46 @@ def highest_equivalent(v: int) -> int:
 
 
 class Histogram:
-    __slots__ = ("counts", "total")
+    """One command's histogram.  A call only counts its duration in ``raw`` (microseconds -> calls: a
+    dict increment, the whole cost on the hot path); the HdrHistogram buckets are filled from it when
+    someone reads them (INFO latencystats, LATENCY HISTOGRAM)."""
+
+    __slots__ = ("_counts", "_total", "raw")
 
     def __init__(self):
-        self.counts: dict = {}  # counts index -> count (sparse)
-        self.total = 0
+        self._counts: dict = {}  # counts index -> count (sparse)
+        self._total = 0
+        self.raw: dict = {}  # microseconds -> calls, not yet folded into _counts
 
     def record_usec(self, usec: int) -> None:
         """updateCommandLatencyHistogram(duration * 1000)."""
-        ns = usec * 1000
-        if ns < LOWEST:
-            ns = LOWEST
-        elif ns > HIGHEST:
-            ns = HIGHEST
-        i = counts_index(ns)
-        c = self.counts
-        c[i] = c.get(i, 0) + 1
-        self.total += 1
+        raw = self.raw
+        raw[usec] = raw.get(usec, 0) + 1
+
+    def _fold(self) -> None:
+        c = self._counts
+        for usec, n in self.raw.items():
+            ns = usec * 1000
+            if ns < LOWEST:
+                ns = LOWEST
+            elif ns > HIGHEST:
+                ns = HIGHEST
+            i = counts_index(ns)
+            c[i] = c.get(i, 0) + n
+            self._total += n
+        self.raw = {}
+
+    @property
+    def counts(self) -> dict:
+        if self.raw:
+            self._fold()
+        return self._counts
+
+    @property
+    def total(self) -> int:
+        if self.raw:
+            self._fold()
+        return self._total
 
     def value_at_percentile(self, percentile: float) -> int:
         """hdr_value_at_percentile (ns)."""
