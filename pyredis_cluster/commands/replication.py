@@ -74,7 +74,9 @@ def replconf(c, argv):
             if link is not None:
                 link._send_ack()
             return NO_REPLY
-        elif o in (b"rdb-only", b"rdb-filter-only"):
+        elif o == b"rdb-only":
+            c.repl_rdb_only = val != b"0"  # the connection closes once the snapshot is sent
+        elif o == b"rdb-filter-only":
             pass
         else:
             raise CommandError("ERR Unrecognized REPLCONF option: %s" % opt.decode("latin-1"))
@@ -145,7 +147,7 @@ def role(c, argv):
     repl = _repl(c)
     if repl.link is None:
         replicas = []
-        for r in repl.master.replicas:
+        for r in repl.master.online_replicas():
             ip = repl.master.replica_ip(r)
             replicas.append([ip.encode(), str(getattr(r, "repl_listening_port", 0)).encode(),
                              str(r.repl_ack_offset).encode()])

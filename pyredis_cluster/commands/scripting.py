@@ -747,7 +747,7 @@ def _enough_good_replicas(node) -> bool:
     if node.repl.link is not None or not need or not max_lag:
         return True
     now = time.monotonic()
-    good = sum(1 for r in node.repl.master.replicas if int(now - r.repl_ack_time) <= max_lag)
+    good = sum(1 for r in node.repl.master.online_replicas() if int(now - r.repl_ack_time) <= max_lag)
     return good >= need
 
 

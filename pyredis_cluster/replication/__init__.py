@@ -167,11 +167,13 @@ class Replication:
             out += [("slave_priority", node.config["replica-priority"]),
                     ("slave_read_only", 1 if node.config["replica-read-only"] else 0),
                     ("replica_announced", 1 if node.config["replica-announced"] else 0)]
-        every = self.master.replicas + self.master.pending
+        from .master import state_name
+
+        every = self.master.replicas
         out.append(("connected_slaves", len(every)))
         for i, r in enumerate(every):
             ip = self.master.replica_ip(r)
-            state = getattr(r, "repl_state", None) or "online"
+            state = state_name(r)
             since = getattr(r, "repl_wait_since", None) if state != "online" else None
             if since is None:
                 since = r.repl_ack_time

@@ -39,6 +39,7 @@ from ..store import rdb
 from ..commands.scripting import flush_functions, function_codes, load_functions
 from ..errors import CommandError
 from ..protocol.reply import error_bytes
+from ..replication.master import state_name
 from ..store.aof import AofError, AofFormatError, AofTruncated, AofWriter, Manifest
 
 AOF_OFF, AOF_ON, AOF_WAIT_REWRITE = "off", "on", "wait_rewrite"
@@ -89,6 +90,7 @@ class Persistence:
         self.child_pid = -1
         self.child_type = None
         self.child_start = 0.0
+        self.rdb_child_type = None  # an RDB child's target: "disk" (BGSAVE, disk-based sync) or "socket"
         # RDB state and INFO fields
         self.lastbgsave_status_ok = True
         self.lastbgsave_try = 0
@@ -229,7 +231,7 @@ class Persistence:
             log.warning("Short read or OOM loading DB. Unrecoverable error, aborting now.")
             reason, line = "Unexpected EOF reading RDB file", 3254
         else:
-            reason, line = msg, 3252
+            reason, line = msg, getattr(e, "line", 3252)
         log.warning("Internal error in RDB reading offset 0, function at rdb.c:%d -> %s" % (line, reason))
         _ok, lines = rdb.check_rdb(blob, self.node.config["dbfilename"])
         try:
@@ -237,6 +239,8 @@ class Persistence:
             sys.stdout.flush()
         except (OSError, ValueError):
             pass
+        if getattr(e, "line", None) is not None:  # the checker met the corrupt value: rdbReportError again
+            log.warning("Terminating server after rdb file reading failure.")
 
     def load_rdb_file_steps(self, path: str, merge: bool = False, at_start: bool = False):
         node = self.node
@@ -254,7 +258,8 @@ class Persistence:
             aux = yield from rdb.load_into_steps(
                 blob, node.dbs, skip_expired=_i_am_master(node), info=info, merge=merge,
                 zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
-                key_load_delay=node.config["key-load-delay"])
+                key_load_delay=node.config["key-load-delay"],
+                deep=node.config["sanitize-dump-payload"] == "yes")  # (clients: not when loading)
         except rdb.RDBError as e:
             if at_start:
                 self._report_corrupt_rdb(e, blob)
@@ -540,8 +545,9 @@ class Persistence:
     def has_child(self) -> bool:
         return self.child_pid != -1
 
-    def _fork(self, kind: str, work) -> int:
-        """Fork a child that runs ``work()`` on a frozen copy of the dataset and exits (0 on success)."""
+    def _fork(self, kind: str, work, keep=()) -> int:
+        """Fork a child that runs ``work()`` on a frozen copy of the dataset and exits (0 on success).
+        The child keeps only its info pipe and the descriptors in ``keep`` open."""
         node = self.node
         rfd, wfd = os.pipe()  # the child info pipe (openChildInfoPipe)
         try:
@@ -566,13 +572,17 @@ class Persistence:
                     soft = os.sysconf("SC_OPEN_MAX")
                 except (ValueError, OSError):
                     soft = 65536
-                os.closerange(3, wfd)
-                os.closerange(wfd + 1, max(soft, 1024))
+                low = 3
+                for fd in sorted({wfd, *keep}):
+                    os.closerange(low, fd)
+                    low = fd + 1
+                os.closerange(low, max(soft, 1024))
                 node.log.role = "C"
                 reporter = _ChildReporter(wfd, node, kind, self._key_save_delay())
                 self._child_report = reporter
                 work()
-                reporter.send(CHILD_INFO_COW_SIZE)
+                if not reporter.final_sent:
+                    reporter.send(CHILD_INFO_COW_SIZE)
                 code = 0
             except BaseException as e:  # noqa: B902 - the child must never return into the event loop
                 try:
@@ -592,6 +602,8 @@ class Persistence:
         self.save_keys_total = sum(len(db.data) for db in node.dbs)  # dbTotalServerKeyCount
         return pid
 
+    fork_child = _fork  # (replication/master.py forks the diskless-sync child with it)
+
     def _key_save_delay(self) -> int:
         return self.node.config["rdb-key-save-delay"]
 
@@ -600,6 +612,13 @@ class Persistence:
         r = self._child_report
         if r is not None:
             r.key_done()
+
+    on_key_saved = _on_key_saved
+
+    def report_cow(self) -> None:
+        """In the child: the final copy-on-write report (sendChildCowInfo)."""
+        if self._child_report is not None:
+            self._child_report.send(CHILD_INFO_COW_SIZE)
 
     def receive_child_info(self) -> None:
         """receiveChildInfo: read what the child reported (non-blocking)."""
@@ -661,8 +680,20 @@ class Persistence:
         self._close_child_info()
         self.child_pid = -1
         self.child_type = None
+        if kind == CHILD_RDB and self.rdb_child_type == "socket":
+            self.node.repl.master._pipe_close()
+        self.rdb_child_type = None
         self.aof_rewrite_time_last = int(time.time() - self.child_start) if kind == CHILD_AOF \
             else self.aof_rewrite_time_last
+
+    def kill_rdb_child(self) -> None:
+        """killRDBChild: SIGUSR1 only; checkChildrenDone reaps the child and runs the done handler
+        (replicas waiting for its snapshot fail, a pending sync forks)."""
+        if self.child_type == CHILD_RDB and self.child_pid != -1:
+            try:
+                os.kill(self.child_pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                pass
 
     def _remove_temp_files(self, pid: int) -> None:
         for name in ("temp-%d.rdb" % pid, "temp-rewriteaof-bg-%d.aof" % pid, "temp-rewriteaof-%d.aof" % pid):
@@ -690,10 +721,20 @@ class Persistence:
         else:
             exitcode, bysignal = os.WEXITSTATUS(status), 0
         if kind == CHILD_RDB:
-            self._bgsave_done(exitcode, bysignal, pid)
+            target, self.rdb_child_type = self.rdb_child_type, None
+            master = self.node.repl.master
+            if target == "socket":
+                master.socket_child_done(exitcode, bysignal)
+                self.rdb_save_time_last = int(time.time() - self.child_start)
+            else:
+                self._bgsave_done(exitcode, bysignal, pid)
+            self._close_child_info()
+            # replicas waiting for this snapshot (updateSlavesWaitingBgsave)
+            master.update_waiting_bgsave(not bysignal and exitcode == 0, target or "disk")
         else:
             self._rewrite_done(exitcode, bysignal, pid)
-        self._close_child_info()
+            self._close_child_info()
+        self.node.repl.master.start_pending_fork()  # a sync that waited for this child forks now
 
     # =====================================================================================================
     # RDB: SAVE, BGSAVE, save points
@@ -725,6 +766,8 @@ class Persistence:
                 return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
             return 0
+
+    rdb_aux = _rdb_aux
 
     def _rdb_write(self, path: str, tmp: str, aof_base: bool = False) -> None:
         """rdbSave's file part: temp file, fsync, rename, fsync of the directory (raises OSError)."""
@@ -787,6 +830,7 @@ class Persistence:
             self.lastbgsave_status_ok = False
             node.log.warning("Can't save in background: fork: %s" % e.strerror)
             return False
+        self.rdb_child_type = "disk"
         node.log.notice("Background saving started by pid %d" % pid)
         self._refresh_disk_error()
         return True
@@ -817,7 +861,7 @@ class Persistence:
         if node.loading or node.loop is None:  # loading an AOF, or a Node object that is not serving
             return
         if self.child_type == CHILD_RDB:
-            self._kill_child()
+            self.kill_rdb_child()  # (reaped by the cron: the replicas of a sync in progress start over)
         if node.config["save"]:
             self.rdb_save()
         node.dirty += 1
@@ -1209,7 +1253,7 @@ class Persistence:
 
     def _all_replicas(self) -> list:
         m = self.node.repl.master
-        return list(m.replicas) + [r for r in m.pending if r not in m.replicas]
+        return list(m.replicas)
 
     def ready_to_shutdown(self) -> bool:
         """isReadyToShutdown: every replica acknowledged the whole replication stream."""
@@ -1258,7 +1302,7 @@ class Persistence:
             ack = getattr(r, "repl_ack_offset", 0)
             if ack != target:
                 lagging += 1
-                state = getattr(r, "repl_state", None) or "wait_bgsave"
+                state = state_name(r)
                 lag = int(time.monotonic() - r.repl_ack_time) if state == "online" and \
                     getattr(r, "repl_ack_time", None) else 0
                 ip = node.repl.master.replica_ip(r)
@@ -1417,7 +1461,7 @@ class Persistence:
             ("current_save_keys_processed", self.save_keys_processed),
             ("current_save_keys_total", self.save_keys_total),
             ("rdb_changes_since_last_save", node.dirty),
-            ("rdb_bgsave_in_progress", 1 if rdb_child or node.repl.master.transfers else 0),
+            ("rdb_bgsave_in_progress", 1 if rdb_child else 0),
             ("rdb_last_save_time", node.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.lastbgsave_status_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.rdb_save_time_last),
@@ -1522,10 +1566,11 @@ class _ChildReporter:
         self.pname = "RDB" if kind == CHILD_RDB else "AOF rewrite"
         self.delay = key_save_delay
         self.keys = 0
-        self.last_report = time.monotonic()
+        self.last_report = float("-inf")  # (the first key is reported at once: info_updated_time = 0)
         self.cow = self.peak = self.sum = self.count = 0
         self.cow_updated = 0.0
         self.cow_cost = 0.0
+        self.final_sent = False
 
     def key_done(self) -> None:
         if self.delay:
@@ -1549,6 +1594,7 @@ class _ChildReporter:
             self.sum += self.cow
             self.count += 1
             final = kind != CHILD_INFO_CURRENT
+            self.final_sent = self.final_sent or final
             if self.cow or final:
                 msg = "Fork CoW for %s: current %d MB, peak %d MB, average %d MB" % (
                     self.pname, self.cow >> 20, self.peak >> 20, (self.sum // self.count) >> 20)
@@ -1558,8 +1604,10 @@ class _ChildReporter:
                     self.node.log.verbose(msg)
         try:
             os.write(self.fd, _CHILD_INFO.pack(kind, self.keys, self.cow, time.time(), 0.0))
-        except OSError:
-            pass
+        except OSError as e:
+            # the parent is gone (killed): nobody needs this child any more
+            self.node.log.warning("Child failed reporting info to parent, exiting. %s" % e.strerror)
+            os._exit(1)
 
 
 def _resume_client(client) -> None:
