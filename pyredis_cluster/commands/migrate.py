@@ -120,9 +120,13 @@ def _restore(c, argv):
     try:
         value = load_payload(argv[3], check_crc=not getattr(c.node, "skip_checksum_validation", False),
                              zset_limits=(c.node.config["zset-max-listpack-entries"],
-                                          c.node.config["zset-max-listpack-value"]))
+                                          c.node.config["zset-max-listpack-value"]),
+                             deep=deep_sanitization(c))
     except RDBError as e:
         msg = str(e)
+        detail = getattr(e, "detail", None)
+        if detail:
+            node.log.verbose(detail)  # rdbReportError in a RESTORE context
         raise CommandError(msg if msg in (BAD_PAYLOAD, BAD_DATA) else BAD_DATA) from None
     deleted = db.delete(key) if replace else False
     if ttl and not absttl:
@@ -149,6 +153,15 @@ def _restore(c, argv):
     node.blocking.signal(db, key)  # dbAdd: clients blocked on the key may be served
     _notify(c, b"restore", key)
     return OK
+
+
+def deep_sanitization(c) -> bool:
+    """rdbLoadObject's deep_integrity_validation for a RESTORE: sanitize-dump-payload yes, or clients
+    unless the command comes from our master or from a user with skip-sanitize-payload."""
+    mode = c.node.config["sanitize-dump-payload"]
+    if mode == "clients":
+        return not c.is_master and getattr(c.acl_user, "sanitize", None) != "skip-sanitize-payload"
+    return mode == "yes"
 
 
 @command("restore")

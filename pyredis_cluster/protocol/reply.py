@@ -110,7 +110,14 @@ def format_double(d: float) -> bytes:
     return b"%.17g" % d
 
 
+_NO_NEWLINES = str.maketrans("\r\n", "  ")
+
+
 def error_bytes(message: str) -> bytes:
+    """``-message``; a CR or LF (a group name, a key ... quoted in it) becomes a space, as addReplyErrorFormat
+    does, or the reply would break the protocol."""
+    if "\n" in message or "\r" in message:
+        message = message.translate(_NO_NEWLINES)
     return b"-" + message.encode("latin-1", "replace") + b"\r\n"
 
 

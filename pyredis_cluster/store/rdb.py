@@ -16,12 +16,14 @@ integer-encoded strings), so a dump.rdb or a full sync from a real Redis loads h
 from __future__ import annotations
 
 import random
+import re
 import struct
 import time
 
 import crcmod
 
 from .containers import is_ll
+from .integrity import intset_validate, lp_get, lp_validate, lp_validate_next, ziplist_validate, zipmap_validate
 from .stream import StreamValue, dump_stream, load_stream
 from .types import HashValue, ListValue, SetValue, ZSetValue
 from .zset import listpack_score_text
@@ -609,56 +611,27 @@ def lzf_decompress(data: bytes, expected: int) -> bytes:
     return bytes(out)
 
 
-def listpack_entries(blob: bytes) -> list:
-    """lpGet over a whole listpack: every element as bytes (integers in decimal)."""
-    if len(blob) < 7 or blob[-1] != 0xFF:
+def listpack_entries(blob: bytes, lenient: bool = False) -> list:
+    """lpGet over a whole listpack: every element as bytes (integers in decimal).  Each entry is checked
+    as lpValidateNext does; ``lenient`` (a blob whose header only was checked: sanitize-dump-payload no)
+    keeps the elements before the first invalid one, where Redis, trusting the blob, would read past it
+    and crash, instead of refusing the blob."""
+    size = len(blob)
+    if size < 7 or blob[-1] != 0xFF:
         raise RDBError("invalid listpack")
-    total = struct.unpack_from("<I", blob, 0)[0]
-    if total != len(blob):
+    if struct.unpack_from("<I", blob, 0)[0] != size:
         raise RDBError("listpack length mismatch")
     out = []
     p = 6
-    end = len(blob) - 1
-    while p < end:
-        b = blob[p]
-        if b < 0x80:
-            out.append(str(b).encode())
-            size = 1
-        elif b & 0xC0 == 0x80:
-            ln = b & 0x3F
-            out.append(bytes(blob[p + 1:p + 1 + ln]))
-            size = 1 + ln
-        elif b & 0xE0 == 0xC0:
-            u = ((b & 0x1F) << 8) | blob[p + 1]
-            out.append(str(u - 8192 if u >= 4096 else u).encode())
-            size = 2
-        elif b & 0xF0 == 0xE0:
-            ln = ((b & 0x0F) << 8) | blob[p + 1]
-            out.append(bytes(blob[p + 2:p + 2 + ln]))
-            size = 2 + ln
-        elif b == 0xF0:
-            ln = struct.unpack_from("<I", blob, p + 1)[0]
-            out.append(bytes(blob[p + 5:p + 5 + ln]))
-            size = 5 + ln
-        elif b == 0xF1:
-            out.append(str(struct.unpack_from("<h", blob, p + 1)[0]).encode())
-            size = 3
-        elif b == 0xF2:
-            v = int.from_bytes(blob[p + 1:p + 4], "little", signed=True)
-            out.append(str(v).encode())
-            size = 4
-        elif b == 0xF3:
-            out.append(str(struct.unpack_from("<i", blob, p + 1)[0]).encode())
-            size = 5
-        elif b == 0xF4:
-            out.append(str(struct.unpack_from("<q", blob, p + 1)[0]).encode())
-            size = 9
-        else:
-            raise RDBError("invalid listpack entry encoding %#x" % b)
-        backlen = 1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151 else 4 if size < 268435455 else 5
-        p += size + backlen
-        if p > end:
-            raise RDBError("listpack entry past the end")
+    while p is not None and blob[p] != 0xFF:
+        ok, nxt = lp_validate_next(blob, p, size)
+        if not ok:
+            if lenient:
+                break
+            raise RDBError("invalid listpack entry at %d" % p)
+        v = lp_get(blob, p)
+        out.append(v if type(v) is bytes else b"%d" % v)
+        p = nxt
     return out
 
 
@@ -757,6 +730,8 @@ def zipmap_pairs(blob: bytes) -> list:
         out.append((key, val))
 
 
+_STRTOD_PREFIX = re.compile(rb"\s*[+-]?(inf(inity)?|nan|(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)", re.I)
+
 ZSET_LIMITS = (128, 64)  # zset-max-listpack-entries / -value by default
 
 
@@ -767,8 +742,58 @@ def _make_zset(pairs, limits, check_values: bool = True):
     return ZSetValue.from_pairs(pairs, limits[0], limits[1] if check_values else float("inf"))
 
 
-def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS):
-    """rdbLoadObject (``zset_limits``: the server's zset-max-listpack-entries and -value)."""
+def corrupt(reason: str, line: int = 0) -> RDBError:
+    """rdbReportCorruptRDB: an RDBError with Redis's reason (and the line of rdb.c 7.0 that reports it,
+    for the log line 'Internal error in RDB reading ..., function at rdb.c:LINE -> REASON')."""
+    err = RDBError(reason)
+    err.line = line
+    return err
+
+
+# where redis-server 7.0.15 (Debian's build) reports each stream corruption: rdb.c's line numbers
+_STREAM_LINES = {"Stream node key entry is not the size of a stream ID": 2343,
+                 "Stream listpack integrity check failed.": 2362, "Empty listpack inside stream": 2374,
+                 "Listpack re-added with existing key": 2386, "Stream length inconsistent with rax entries": 2430,
+                 "Duplicated consumer group name": 2480,
+                 "Duplicated global PEL entry loading stream consumer group": 2516,
+                 "Duplicate stream consumer detected.": 2544, "Consumer entry not found in group global PEL": 2574,
+                 "Duplicated consumer PEL entry  loading a stream consumer group": 2585,
+                 "Stream CG PEL entry without consumer": 2604}
+
+
+def _stream_corrupt(reason: str) -> RDBError:
+    return corrupt(reason, _STREAM_LINES.get(reason, 0))
+
+
+def _strtod(s: bytes) -> float:
+    """zzlStrtod: strtod of a listpack score; what is not a number reads as its longest numeric prefix."""
+    try:
+        v = float(s)
+    except ValueError:
+        m = _STRTOD_PREFIX.match(s)
+        v = float(m.group(0)) if m and m.group(0) not in (b"", b"+", b"-") else 0.0
+    if v != v:
+        raise corrupt("Zset with NAN score detected")
+    return v
+
+
+def _pairs(items: list, lenient: bool, what: str, line: int) -> list:
+    """Field/value (member/score) pairs of a listpack or ziplist: an odd count or a repeated field is
+    corrupt (lpPairsValidateIntegrityAndDups); without deep sanitization Redis takes the blob as it is,
+    so the unpaired last element is dropped and a repeated field keeps its last value."""
+    if len(items) % 2 or len(set(items[::2])) != len(items) // 2:
+        if not lenient:
+            raise corrupt("%s integrity check failed." % what, line)
+        del items[len(items) & ~1:]
+    return items
+
+
+def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
+    """rdbLoadObject (``zset_limits``: the server's zset-max-listpack-entries and -value).  ``deep``: the
+    deep integrity validation of sanitize-dump-payload yes.  Without it Redis checks only the headers of
+    listpacks and intsets and trusts the rest, crashing later on what is corrupt; here whatever passes
+    the header checks is decoded as far as it can be (see :func:`listpack_entries`), and the value is
+    always consistent.  Ziplists and zipmaps are always checked deeply, as in Redis."""
     if t == TYPE_STRING:
         return r.string()
     if t == TYPE_LIST:
@@ -778,14 +803,20 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS):
         n = r.plain_length()
         s = SetValue(r.string() for _ in range(n))
         if len(s) != n:
-            raise RDBError("Duplicate set members detected")
+            raise corrupt("Duplicate set members detected", 1829)
         return s
     if t == TYPE_ZSET or t == TYPE_ZSET_2:
         n = r.plain_length()
         pairs = []
+        members = set()
         for _ in range(n):
             m = r.string()
             score = struct.unpack("<d", r.take(8))[0] if t == TYPE_ZSET_2 else r.double_legacy()
+            if score != score:
+                raise corrupt("Zset with NAN score detected", 1882)
+            if m in members:
+                raise corrupt("Duplicate zset fields detected", 1894)
+            members.add(m)
             pairs.append((m, score))
         return _make_zset(pairs, zset_limits)
     if t == TYPE_HASH:
@@ -794,49 +825,70 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS):
         for _ in range(n):
             f = r.string()
             h[f] = r.string()
-        if len(h) != n:
-            raise RDBError("Duplicate hash fields detected")
+        if len(h) != n:  # (found while filling a listpack with deep checks, else by the hash table)
+            raise corrupt("Hash with dup elements", 1951) if deep else corrupt("Duplicate hash fields detected", 2010)
         return h
-    if t == TYPE_SET_INTSET:
-        return SetValue(intset_members(r.string()))
-    if t == TYPE_HASH_LISTPACK or t == TYPE_HASH_ZIPLIST:
-        items = (listpack_entries if t == TYPE_HASH_LISTPACK else ziplist_entries)(r.string())
-        if len(items) % 2:
-            raise RDBError("hash with an odd number of elements")
-        return HashValue(zip(items[::2], items[1::2]))
-    if t == TYPE_HASH_ZIPMAP:
-        return HashValue(zipmap_pairs(r.string()))
-    if t == TYPE_ZSET_LISTPACK or t == TYPE_ZSET_ZIPLIST:
-        items = (listpack_entries if t == TYPE_ZSET_LISTPACK else ziplist_entries)(r.string())
-        if len(items) % 2:
-            raise RDBError("zset with an odd number of elements")
-        return _make_zset([(m, float(s)) for m, s in zip(items[::2], items[1::2])], zset_limits, False)
-    if t == TYPE_LIST_ZIPLIST:
-        return ListValue(ziplist_entries(r.string()))
     if t == TYPE_LIST_QUICKLIST or t == TYPE_LIST_QUICKLIST_2:
         n = r.plain_length()
         lst = ListValue()
         for _ in range(n):
             container = 2 if t == TYPE_LIST_QUICKLIST else r.plain_length()
             if container not in (1, 2):
-                raise RDBError("Quicklist integrity check failed.")
+                raise corrupt("Quicklist integrity check failed.", 2048)
             blob = r.string()
             if not blob:
                 raise RDBError("empty quicklist node")
             if container == 1:
                 lst.append(blob)
             elif t == TYPE_LIST_QUICKLIST:
+                if not ziplist_validate(blob, True):
+                    raise corrupt("Ziplist integrity check failed.", 2081)
                 lst.extend(ziplist_entries(blob))
             else:
-                lst.extend(listpack_entries(blob))
+                if not lp_validate(blob, deep):
+                    raise corrupt("Listpack integrity check failed.", 2071)
+                lst.extend(listpack_entries(blob, lenient=not deep))
         return lst
     if t == TYPE_STREAM_LISTPACKS or t == TYPE_STREAM_LISTPACKS_2:
-        return load_stream(r, t, RDBError)
-    raise RDBError("unsupported RDB object type %d" % t)
+        return load_stream(r, t, _stream_corrupt, deep)
+    if t not in (TYPE_HASH_ZIPMAP, TYPE_LIST_ZIPLIST, TYPE_SET_INTSET, TYPE_ZSET_ZIPLIST, TYPE_ZSET_LISTPACK,
+                 TYPE_HASH_ZIPLIST, TYPE_HASH_LISTPACK):
+        raise RDBError("Unknown RDB encoding type %d" % t)
+    blob = r.string()
+    if t == TYPE_HASH_ZIPMAP:
+        if not zipmap_validate(blob, True):
+            raise corrupt("Zipmap integrity check failed.", 2130)
+        pairs = zipmap_pairs(blob)
+        if len({f for f, _ in pairs}) != len(pairs):
+            raise corrupt("Hash zipmap with dup elements, or big length (%u)" % len(pairs[-1][0]), 2155)
+        return HashValue(pairs)
+    if t == TYPE_LIST_ZIPLIST:
+        if not ziplist_validate(blob, True):
+            raise corrupt("List ziplist integrity check failed.", 2189)
+        return ListValue(ziplist_entries(blob))
+    if t == TYPE_SET_INTSET:
+        if not intset_validate(blob, deep):
+            raise corrupt("Intset integrity check failed.", 2214)
+        return SetValue(intset_members(blob))
+    if t == TYPE_ZSET_ZIPLIST or t == TYPE_HASH_ZIPLIST:
+        what, line = ("Zset", 2229) if t == TYPE_ZSET_ZIPLIST else ("Hash", 2275)
+        if not ziplist_validate(blob, True):
+            raise corrupt("%s ziplist integrity check failed." % what, line)
+        items = _pairs(ziplist_entries(blob), False, what + " ziplist", line)
+    else:
+        what, line = ("Zset", 2255) if t == TYPE_ZSET_LISTPACK else ("Hash", 2301)
+        if not lp_validate(blob, deep):
+            raise corrupt("%s listpack integrity check failed." % what, line)
+        items = _pairs(listpack_entries(blob, lenient=not deep), not deep, what + " listpack", line)
+    if t == TYPE_HASH_ZIPLIST or t == TYPE_HASH_LISTPACK:
+        return HashValue(zip(items[::2], items[1::2]))
+    return _make_zset([(m, _strtod(s)) for m, s in zip(items[::2], items[1::2])], zset_limits, False)
 
 
-def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS):
-    """verifyDumpPayload + rdbLoadObject: the value of a DUMP payload."""
+def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS, deep: bool = False):
+    """verifyDumpPayload + rdbLoadObject: the value of a DUMP payload (``deep``: sanitize-dump-payload's
+    deep integrity validation).  A corrupt value raises "ERR Bad data format" with ``detail``: the line
+    Redis logs (at verbose level) for it, or None."""
     if len(payload) < 10:
         raise RDBError("ERR DUMP payload version or checksum are wrong")
     version = struct.unpack_from("<H", payload, len(payload) - 10)[0]
@@ -847,16 +899,20 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
         raise RDBError("ERR DUMP payload version or checksum are wrong")
     r = _Reader(payload)  # like Redis: the value is read from the whole payload, footer included
     try:
-        value = read_value(r, r.byte(), zset_limits)
-    except (RDBError, struct.error, IndexError, ValueError, OverflowError):
-        raise RDBError("ERR Bad data format") from None
+        value = read_value(r, r.byte(), zset_limits, deep)
+    except (RDBError, struct.error, IndexError, ValueError, OverflowError) as e:
+        err = RDBError("ERR Bad data format")
+        line = getattr(e, "line", None)
+        err.detail = None if line is None else (
+            "Internal error in RDB reading offset 0, function at rdb.c:%d -> %s" % (line, e))
+        raise err from None
     if type(value) is not bytes and type(value) is not StreamValue and not len(value):
         raise RDBError("ERR Bad data format")  # rdbLoadObject refuses empty collections ("emptykey")
     return value
 
 
 def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS,
-             at: list | None = None):
+             at: list | None = None, deep: bool = False):
     """Yield ("aux", key, value, None), ("function", code) and ("key", db, key, value, expire_ms) records
     of an RDB file.
 
@@ -865,7 +921,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset
     in ``blob`` the reading stopped.  ``at[0]``, if given, follows the offset of the record being read."""
     at = at if at is not None else [0]  # offset of the record being read, for error reports
     try:
-        yield from _iter_rdb(blob, check_crc, info, at, zset_limits)
+        yield from _iter_rdb(blob, check_crc, info, at, zset_limits, deep)
     except RDBError as e:
         if getattr(e, "offset", None) is None:
             e.offset = at[0]
@@ -876,7 +932,8 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset
         raise err from None
 
 
-def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_limits=ZSET_LIMITS):
+def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_limits=ZSET_LIMITS,
+              deep: bool = False):
     if blob[:5] != b"REDIS":
         raise RDBError("Wrong signature trying to load DB from file")
     try:
@@ -916,7 +973,7 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_li
             raise RDBError("module aux data is not supported")
         else:
             key = r.string()
-            value = read_value(r, op, zset_limits)
+            value = read_value(r, op, zset_limits, deep)
             yield ("key", db, key, value, expire)
             expire = None
     end = r.pos
@@ -962,12 +1019,12 @@ def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None, zset_limits=ZSET_
 
 
 def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
-              info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS) -> dict:
+              info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS, deep: bool = False) -> dict:
     """rdbLoadRio into ``dbs`` (added to what they hold): the dump.rdb of a starting master drops keys
     already expired (``skip_expired``); an AOF base keeps them, as Redis does for RDBFLAGS_AOF_PREAMBLE.
     Returns the aux fields; ``info`` receives ``end`` (see :func:`iter_rdb`), ``keys_loaded`` and
     ``keys_expired`` (INFO persistence rdb_last_load_keys_*)."""
-    steps = load_into_steps(blob, dbs, now_ms, skip_expired, info, merge, zset_limits)
+    steps = load_into_steps(blob, dbs, now_ms, skip_expired, info, merge, zset_limits, deep=deep)
     while True:
         try:
             next(steps)
@@ -977,7 +1034,7 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
 
 def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
                     info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS,
-                    key_load_delay: int = 0):
+                    key_load_delay: int = 0, deep: bool = False):
     """:func:`load_into` as a generator that yields the offset reached in ``blob`` after each key, so that
     a caller can serve events while loading (rdbLoadProgressCallback); it returns the aux fields.
     ``key_load_delay`` (microseconds, the key-load-delay setting) slows each key down (debugDelay)."""
@@ -986,7 +1043,7 @@ def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: b
     loaded = expired = 0
     info = info if info is not None else {}
     at = [0]
-    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at):
+    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at, deep=deep):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
             continue
@@ -1138,7 +1195,7 @@ def check_rdb(blob: bytes, name: str, now_ms: int | None = None) -> tuple:
             st["key"] = key
             st["keys"] += 1
             st["doing"] = "read-object-value"
-            read_value(r, op)
+            read_value(r, op, deep=True)  # (the checker sets sanitize-dump-payload yes)
             if expire != -1:
                 st["expires"] += 1
                 if expire < now:
@@ -1162,6 +1219,9 @@ def check_rdb(blob: bytes, name: str, now_ms: int | None = None) -> tuple:
                 out.append("[offset %d] Checksum OK" % r.pos)
     except RDBError as e:
         msg = str(e)
+        line = getattr(e, "line", None)
+        if line is not None:  # rdbReportCorruptRDB
+            msg = "Internal error in RDB reading offset 0, function at rdb.c:%d -> %s" % (line, msg)
         return error("Unexpected EOF reading RDB file" if msg == "unexpected end of data" else msg)
     except (struct.error, IndexError, ValueError, OverflowError):
         return error("Unexpected EOF reading RDB file")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from bisect import bisect_left, bisect_right
 
+from .integrity import string2ll
+
 U64 = (1 << 64) - 1
 MAX_ID = (U64, U64)
 MIN_ID = (0, 0)
@@ -436,11 +438,70 @@ def dump_stream(s: StreamValue, string, length, compress: bool = False) -> bytes
 
 
 def _int(b: bytes) -> int:
-    return int(b)
+    """lpGetInteger of an element rdb.py decoded (integers come in decimal): string2ll's rules."""
+    v = string2ll(b)
+    if v is None:
+        raise ValueError("not an integer")
+    return v
 
 
-def load_stream(r, t: int, errcls):
-    """rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS(_2); ``r`` is rdb.py's reader."""
+def _load_node(master, items: list, lenient: bool, errcls):
+    """The stream node of a listpack's elements (master entry, then entries: flags, id deltas, fields or
+    not, values, lp-count).  ``lenient`` (a listpack whose header only was checked): the entries before
+    the first that does not read as one, where Redis would trust the listpack and crash."""
+    live, dead, nf = _int(items[0]), _int(items[1]), _int(items[2])
+    if nf < 0 or len(items) < 4 + nf:
+        raise errcls("Stream listpack integrity check failed.")
+    fields = tuple(items[3:3 + nf])
+    p = 3 + nf
+    if _int(items[p]) != 0:
+        raise errcls("Stream listpack integrity check failed.")
+    p += 1
+    node = Node(master, fields)
+    end = len(items)
+    while p < end:
+        try:
+            flags = _int(items[p])
+            ms = (master[0] + _int(items[p + 1])) & U64
+            seq = (master[1] + _int(items[p + 2])) & U64
+            q = p + 3
+            if flags & FLAG_SAMEFIELDS:
+                n = nf
+                values = items[q:q + nf]
+                q += nf
+                vals = tuple(x for pair in zip(fields, values) for x in pair)
+            else:
+                n = _int(items[q])
+                if n < 0:
+                    raise ValueError
+                vals = tuple(items[q + 1:q + 1 + 2 * n])
+                q += 1 + 2 * n
+            if q >= end or len(vals) != 2 * n:
+                raise ValueError
+            _int(items[q])  # lp-count
+            eid = (ms, seq)
+            if node.ids and eid <= node.ids[-1]:
+                raise ValueError
+        except (ValueError, IndexError):
+            if lenient:
+                break
+            raise errcls("Stream listpack integrity check failed.") from None
+        p = q + 1
+        node.body += node.entry_size(eid, vals, flags)
+        node.ids.append(eid)
+        node.vals.append(vals)
+        node.flags.append(flags)
+    if lenient and p < end:  # the counters Redis would trust: those of the entries kept
+        dead = sum(f & FLAG_DELETED for f in node.flags)
+        live = len(node.flags) - dead
+    node.live, node.dead = live, dead
+    return node
+
+
+def load_stream(r, t: int, errcls, deep: bool = True):
+    """rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS(_2); ``r`` is rdb.py's reader, ``errcls`` makes the
+    exception of a corrupt stream from Redis's reason; ``deep``: sanitize-dump-payload's deep checks."""
+    from .integrity import stream_lp_validate
     from .rdb import listpack_entries
 
     s = StreamValue()
@@ -450,40 +511,20 @@ def load_stream(r, t: int, errcls):
         if len(key) != 16:
             raise errcls("Stream node key entry is not the size of a stream ID")
         master = struct.unpack(">QQ", key)
-        items = listpack_entries(r.string())
+        lp = r.string()
+        if not stream_lp_validate(lp, deep):
+            raise errcls("Stream listpack integrity check failed.")
+        items = listpack_entries(lp, lenient=not deep)
         if not items:
             raise errcls("Empty listpack inside stream")
-        live, dead, nf = _int(items[0]), _int(items[1]), _int(items[2])
-        fields = tuple(items[3:3 + nf])
-        p = 3 + nf
-        if _int(items[p]) != 0:
-            raise errcls("invalid stream master entry")
-        p += 1
-        node = Node(master, fields)
-        while p < len(items):
-            flags = _int(items[p])
-            ms = (master[0] + _int(items[p + 1])) & U64
-            seq = (master[1] + _int(items[p + 2])) & U64
-            p += 3
-            if flags & FLAG_SAMEFIELDS:
-                values = items[p:p + nf]
-                p += nf
-                vals = tuple(x for pair in zip(fields, values) for x in pair)
-            else:
-                n = _int(items[p])
-                vals = tuple(items[p + 1:p + 1 + 2 * n])
-                p += 1 + 2 * n
-            p += 1  # lp-count
-            eid = (ms, seq)
-            if node.ids and eid <= node.ids[-1]:
-                raise errcls("stream entries out of order")
-            node.body += node.entry_size(eid, vals, flags)
-            node.ids.append(eid)
-            node.vals.append(vals)
-            node.flags.append(flags)
-        node.live, node.dead = live, dead
+        try:
+            node = _load_node(master, items, not deep, errcls)
+        except (ValueError, IndexError):
+            raise errcls("Stream listpack integrity check failed.") from None
         if s.starts and master <= s.starts[-1]:
             raise errcls("Listpack re-added with existing key")
+        if not node.ids and not deep:  # nothing readable in it (Redis never keeps an empty node)
+            continue
         s.nodes.append(node)
         s.starts.append(master)
     s.length = r.plain_length()
@@ -495,6 +536,8 @@ def load_stream(r, t: int, errcls):
     else:
         s.entries_added = s.length
         s.first_id = s.edge_id(True)
+    if not deep and nlp:  # the length Redis would trust without checking: our commands rely on it
+        s.length = sum(node.live for node in s.nodes)
     if s.length and not s.nodes:
         raise errcls("Stream length inconsistent with rax entries")
     ngroups = r.plain_length()
@@ -530,9 +573,15 @@ def load_stream(r, t: int, errcls):
                     nack = g.pel.get(eid)
                     if nack is None:
                         raise errcls("Consumer entry not found in group global PEL")
+                    if eid in cons.pel:
+                        raise errcls("Duplicated consumer PEL entry  loading a stream consumer group")
+                    if nack.consumer is not None:  # Redis leaves it in both PELs; it belongs to the last
+                        nack.consumer.pel.pop(eid, None)
                     nack.consumer = cons
                     cons.pel[eid] = nack
-            for nack in g.pel.values():
-                if nack.consumer is None:
-                    raise errcls("Stream group PEL entry without consumer")
+            orphans = [eid for eid, nack in g.pel.items() if nack.consumer is None]
+            if orphans and deep:
+                raise errcls("Stream CG PEL entry without consumer")
+            for eid in orphans:  # Redis, not checking, would crash on them: they are dropped
+                del g.pel[eid]
     return s
