@@ -215,16 +215,27 @@ def flags_from_text(text: str) -> int:
     return flags
 
 
-_BYTE_BITS = [format(b, "08b")[::-1] for b in range(256)]  # byte -> its bits, slot order
 _RUN_OF_ONES = re.compile("1+")
+_NONZERO_BYTES = re.compile(rb"[^\x00]+")
 
 
 def bitmap_ranges(bitmap) -> list:
     """[(start, end), ...] of the runs of set bits of a slot bitmap (bit j of byte j >> 3 is slot j):
     ``slot_ranges(node.slot_list())`` without a Python loop over every slot (CLUSTER NODES and nodes.conf
-    are rewritten on every slot change of a reshard, and randomly allocated slots make thousands of runs)."""
-    text = "".join([_BYTE_BITS[b] for b in bitmap])
-    return [(m.start(), m.end() - 1) for m in _RUN_OF_ONES.finditer(text)]
+    are rewritten on every slot change of a reshard, and randomly allocated slots make thousands of runs).
+
+    Only the stretches of non-zero bytes are looked at (a node's slots are usually a few ranges); each
+    becomes its bits as text, slot order (``bin`` of the stretch as a little-endian integer, reversed),
+    where a regex finds the runs of ones."""
+    stretches = [(m.start(), m.group()) for m in _NONZERO_BYTES.finditer(bitmap)]
+    if len(stretches) > 32:  # scattered slots: one pass over the whole bitmap is cheaper
+        stretches = [(0, bytes(bitmap))]
+    out = []
+    for start, chunk in stretches:
+        base = start * 8
+        bits = bin(int.from_bytes(chunk, "little"))[:1:-1]  # bit 0 (the stretch's first slot) first
+        out += [(base + m.start(), base + m.end() - 1) for m in _RUN_OF_ONES.finditer(bits)]
+    return out
 
 
 def slot_ranges(slot_list: list) -> list:
