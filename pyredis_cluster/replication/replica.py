@@ -98,8 +98,16 @@ class ReplicaLink:
         node = self.node
         cfg = node.config
         self.state = "connecting"
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, limit=1 << 30), timeout=cfg["repl-timeout"])
+        source = node.source_addr()  # (anetTcpNonBlockBestEffortBindConnect: without it if that fails)
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, limit=1 << 30, local_addr=source),
+                timeout=cfg["repl-timeout"])
+        except OSError as e:
+            if source is None or isinstance(e, TimeoutError):
+                raise
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, limit=1 << 30), timeout=cfg["repl-timeout"])
         self.writer = writer
         self._watch_eof(writer)
         self.state = "handshake"

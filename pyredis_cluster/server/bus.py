@@ -296,7 +296,7 @@ class ClusterBus:
         try:
             await asyncio.wait_for(
                 self.loop.create_connection(lambda: BusProtocol(self, link), action.ip or "127.0.0.1", action.port,
-                                            local_addr=self._source_addr()),
+                                            local_addr=self.node.source_addr()),
                 timeout=max(1.0, self.state.config.node_timeout / 1000.0),
             )
         except (OSError, asyncio.TimeoutError) as e:
@@ -308,15 +308,6 @@ class ClusterBus:
             proto = self.transports.pop(link, None)
             if proto is not None and proto.transport is not None:
                 proto.transport.close()
-
-    def _source_addr(self):
-        """Like Redis (NET_FIRST_BIND_ADDR / bind-source-addr): outgoing bus connections leave from the
-        node's own address, so that the peer sees -- and tells us -- the right IP."""
-        cfg = self.node.config
-        addr = cfg["bind-source-addr"] or next(iter(self.node.bind_addresses()), None)
-        if not addr or addr in ("0.0.0.0", "::", "*"):
-            return None
-        return (addr, 0)
 
     def save(self, fsync: bool) -> None:
         try:

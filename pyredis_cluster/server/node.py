@@ -566,6 +566,15 @@ class Node:
             addrs.append(a)
         return addrs or ["127.0.0.1"]
 
+    def source_addr(self):
+        """The local address outgoing links (to the master, to other cluster nodes) leave from:
+        ``bind-source-addr``, else the first bind address (NET_FIRST_BIND_ADDR), so that the peer sees
+        -- and reports -- the node's own address.  None for a wildcard (the kernel chooses)."""
+        addr = self.config["bind-source-addr"] or next(iter(self.bind_addresses()), None)
+        if not addr or addr in ("0.0.0.0", "::", "*"):
+            return None
+        return (addr, 0)
+
     def _ascii_art(self) -> None:
         """redisAsciiArt: the logo with version, mode, port and PID when `always-show-logo yes` or when
         logging to a terminal; one "Running mode=" line otherwise.  (Redis's own test suite waits for the

@@ -547,3 +547,23 @@ def test_setrange_creates_an_exactly_sized_string(server):
         assert r.call("OBJECT", "ENCODING", "k") == b"$3\r\nraw\r\n"
         assert r.call("SETRANGE", "s", "3", "x") == b":4\r\n"
         assert r.call("OBJECT", "ENCODING", "s") == b"$3\r\nraw\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bind_source_addr_is_where_the_replica_connects_from(kind):
+    """unit/networking "CONFIG SET bind-source-addr": the link to the master leaves from that address,
+    so the master lists the replica with it."""
+    master = start_server(kind)
+    replica = start_server(kind)
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r:
+            # (redis-server's protected mode lets only 127.0.0.1 and ::1 in; ours, all of 127.0.0.0/8)
+            assert m.call("CONFIG", "SET", "protected-mode", "no") == b"+OK\r\n"
+            assert r.call("CONFIG", "SET", "bind-source-addr", "127.0.0.2") == b"+OK\r\n"
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info(r, "replication").get("master_link_status") == "up", what="the link up")
+            assert "ip=127.0.0.2," in _info(m, "replication")["slave0"]
+            assert r.call("CONFIG", "GET", "bind-source-addr") == b"*2\r\n$16\r\nbind-source-addr\r\n$9\r\n127.0.0.2\r\n"
+    finally:
+        replica.stop()
+        master.stop()
