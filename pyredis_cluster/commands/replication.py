@@ -27,10 +27,11 @@ def psync(c, argv):
     if repl.failover.state != "no-failover":
         raise CommandError("NOMASTERLINK Can't SYNC while failing over")
     replid = argv[1].decode("latin-1")
-    try:
-        offset = int(argv[2])
-    except ValueError:
-        offset = -1
+    if getattr(c, "is_replica_client", False):
+        return NO_REPLY  # (syncCommand: ignored when already a replica)
+    from .keys import string2ll
+
+    offset = string2ll(argv[2])
     r = _repl(c).master.psync(c, replid, offset)
     if isinstance(r, str):
         raise CommandError(r)
@@ -41,6 +42,8 @@ def psync(c, argv):
 def sync(c, argv):
     if _repl(c).failover.state != "no-failover":
         raise CommandError("NOMASTERLINK Can't SYNC while failing over")
+    if getattr(c, "is_replica_client", False):
+        return NO_REPLY  # (syncCommand: ignored when already a replica)
     r = _repl(c).master.psync(c, "?", -1, is_sync=True)
     if isinstance(r, str):
         raise CommandError(r)

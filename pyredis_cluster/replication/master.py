@@ -42,6 +42,7 @@ PIPE_READ_SIZE = 1 << 16  # what the relay reads from the child's pipe at once
 PIPE_READS_PER_TURN = 32  # then it lets the loop serve the other clients
 SEND_HIGH_WATER = 1 << 20  # a replica's socket holds this much unsent: a partial write, the relay waits
 BULK_CHUNK = 1 << 16
+PIPE_CHUNK = 1 << 14  # the child writes the pipe in pieces of PROTO_IOBUF_LEN
 
 
 def encode_command(argv) -> bytes:
@@ -57,6 +58,19 @@ def state_name(client) -> str:
 def _alive(client) -> bool:
     t = client.transport
     return t is not None and not t.is_closing()
+
+
+class _FdWriter:
+    """The diskless child's output: every byte written to the pipe (a write cut short is resumed)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data) -> int:
+        mv = memoryview(data)
+        while mv:
+            mv = mv[os.write(self.fd, mv):]
+        return len(data)
 
 
 class _RdbPipe:
@@ -127,6 +141,7 @@ class MasterSide:
 
     def feed(self, data: bytes) -> None:
         pinned = 0
+        buffering = None
         for r in self.replicas:
             if r.repl_state == WAIT_BGSAVE_START:
                 continue  # its snapshot is not taken yet: the stream it needs starts later
@@ -135,12 +150,18 @@ class MasterSide:
                 buf.append(data)
                 r.repl_buffer_len += len(data)
                 pinned = max(pinned, r.repl_buffer_len)
+                buffering = [r] if buffering is None else buffering + [r]
                 continue
             t = r.transport
             if t is not None and not t.is_closing():
                 t.write(data)
                 pinned = max(pinned, t.get_write_buffer_size())
         self.backlog.feed(data, pinned)
+        if buffering is not None:  # their output buffer limits count what waits for them
+            for r in buffering:
+                check = getattr(r, "check_output_buffer", None)
+                if check is not None and not getattr(r, "closing", False):
+                    check()
 
     def pinned(self) -> int:
         """The most stream bytes one replica has not consumed yet (Redis: the oldest replication buffer
@@ -167,6 +188,10 @@ class MasterSide:
         if client.out:
             client.flush()
         bl = self.backlog
+        if offset is None:  # (getLongLongFromObjectOrReply, after the log line)
+            node.log.notice("Replica %s asks for synchronization" % self.replica_name(client))
+            node.log.warning("Replica %s asks for synchronization but with a wrong offset" % self.replica_name(client))
+            return "ERR value is not an integer or out of range"
         if not is_sync and bl.can_continue(replid, offset):
             data = bl.read_from(offset)
             psync2 = "psync2" in getattr(client, "repl_capa", ())
@@ -324,10 +349,13 @@ class MasterSide:
         functions = function_codes(node)
 
         def work():
-            with os.fdopen(wfd, "wb", buffering=1 << 16) as f:
-                f.write(b"$EOF:" + mark + b"\r\n")
-                rdb.write_rdb(f, node.dbs, aux, config=node.config, functions=functions, on_key=p.on_key_saved)
-                f.write(mark)
+            # (rio's fd target: written on as it fills PROTO_IOBUF_LEN, so replicas see the RDB start at once)
+            f = _FdWriter(wfd)
+            f.write(b"$EOF:" + mark + b"\r\n")
+            rdb.write_rdb(f, node.dbs, aux, chunk=PIPE_CHUNK, config=node.config, functions=functions,
+                          on_key=p.on_key_saved)
+            f.write(mark)
+            os.close(wfd)
             p.report_cow()  # (sendChildCowInfo, before the wait)
             # wait until the parent read everything (it closes its end of the exit pipe) or is gone
             while os.read(exit_r, 16):

@@ -204,6 +204,10 @@ class Client(asyncio.Protocol):
             transport.set_write_buffer_limits(high=high)
         self.update_slow()
 
+    def check_output_buffer(self) -> bool:
+        """client-output-buffer-limit now (a replica whose stream waits in its buffer): True if closed."""
+        return check_output_buffer(self)
+
     def pause_writing(self) -> None:
         """The transport buffers more than its high-water mark (the client does not read fast enough):
         from now on each write checks the output buffer limits (client-output-buffer-limit)."""

@@ -87,6 +87,7 @@ def check_output_buffer(c) -> bool:
         used = t.get_write_buffer_size()
     except Exception:
         return False
+    used += getattr(c, "repl_buffer_len", 0)  # (a replica being synced: the stream waiting for it)
     node = c.node
     cls = obuf_class(c)
     hard, soft, seconds = node.config["client-output-buffer-limit"][cls]

@@ -4,6 +4,7 @@ Debian's redis-server alike, and names the tcl unit that exposed the difference.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -480,3 +481,155 @@ def test_backlog_holds_what_a_lagging_replica_still_needs(pair):
             _wait(lambda: _info(r).get("slave_repl_offset") == offset, timeout=20, what="replica caught up")
         assert m.call("SET", "x", "y") == b"+OK\r\n"
         _wait(lambda: int(_info(m)["repl_backlog_histlen"]) < 100000, timeout=10, what="backlog trimmed")
+
+
+# -- full syncs made by a forked child (replication 'Connect multiple replicas at the same time',
+#    'diskless ... replicas drop during rdb pipe', 'Kill rdb child process if its dumping RDB is not useful',
+#    'replication child dies when parent is killed', 'PSYNC with wrong offset should throw error') ----------
+
+
+def _children(pid: int) -> list:
+    """get_child_pid: the processes whose parent is ``pid``."""
+    import subprocess
+
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _slow_master(kind: str, diskless: str, keys: int = 2000, delay_us: int = 1000):
+    """A master whose snapshot takes keys * delay_us to write (rdb-key-save-delay), with one key more."""
+    master = start_server(kind, args=["--enable-debug-command", "yes", "--repl-diskless-sync", diskless,
+                                      "--repl-diskless-sync-delay", "0"])
+    with RawClient(master.port) as m:
+        assert m.call("DEBUG", "POPULATE", str(keys)) == b"+OK\r\n"
+        assert m.call("CONFIG", "SET", "rdb-key-save-delay", str(delay_us)) == b"+OK\r\n"
+    return master
+
+
+def _replicate(replica, master) -> None:
+    with RawClient(replica.port) as r:
+        assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("diskless", ["no", "yes"])
+def test_full_sync_is_made_by_a_child_while_the_master_serves(kind, diskless):
+    """A full sync forks: INFO shows rdb_bgsave_in_progress:1 and the replica in wait_bgsave, the master has a
+    child process and keeps serving; a second replica arriving meanwhile attaches to a BGSAVE to disk
+    ('Waiting for end of BGSAVE for SYNC') but waits for the next snapshot when the child writes to the
+    first replica's socket.  The writes made meanwhile reach both replicas."""
+    master = _slow_master(kind, diskless)
+    replicas = [start_server(kind), start_server(kind)]
+    try:
+        with RawClient(master.port) as m:
+            _replicate(replicas[0], master)
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "1", what="child started")
+            assert "state=wait_bgsave" in _info(m)["slave0"]
+            assert len(_children(master.pid)) == 1
+            _replicate(replicas[1], master)
+            _wait(lambda: "state=wait_bgsave" in _info(m).get("slave1", ""), what="second replica waiting")
+            assert m.call("SET", "during", "1") == b"+OK\r\n"  # served while the child works
+            for rep in replicas:
+                with RawClient(rep.port) as r:
+                    _wait(lambda: r.call("GET", "during") == b"$1\r\n1\r\n", timeout=30, what="synced")
+                    assert r.call("DBSIZE") == b":2001\r\n"
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "0", what="child done")
+            assert "state=online" in _info(m)["slave0"] and "state=online" in _info(m)["slave1"]
+            log = master.log()
+            if diskless == "no":
+                assert "Starting BGSAVE for SYNC with target: disk" in log
+                assert "Waiting for end of BGSAVE for SYNC" in log
+                assert log.count("Background saving started by pid") == 1
+                assert "Background saving terminated with success" in log
+            else:
+                assert "Starting BGSAVE for SYNC with target: replicas sockets" in log
+                assert "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC" in log
+                assert log.count("Background RDB transfer started by pid") == 2
+                assert "Diskless rdb transfer, done reading from pipe, 1 replicas still up." in log
+                assert "Streamed RDB transfer with replica" in log
+            assert _info(m, "stats")["sync_full"] == "2"
+    finally:
+        for rep in replicas:
+            rep.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_diskless_child_is_killed_when_its_last_replica_drops(kind):
+    """rdbPipeReadHandler: once no replica of a diskless transfer is left, the child is killed."""
+    master = _slow_master(kind, "yes")
+    replica = start_server(kind)
+    try:
+        with RawClient(master.port) as m:
+            _replicate(replica, master)
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "1", what="child started")
+            child = _children(master.pid)
+            assert len(child) == 1
+            replica.kill()
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "0", timeout=10, what="child gone")
+            assert "Diskless rdb transfer, last replica dropped, killing fork child." in master.log()
+            _wait(lambda: not _children(master.pid), timeout=5, what="child reaped")
+            assert m.call("PING") == b"+PONG\r\n"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_disk_child_nobody_waits_for_is_killed(kind):
+    """freeClient: without save points, a BGSAVE to disk that no replica waits for any more is killed."""
+    master = _slow_master(kind, "no", keys=10, delay_us=1000000)
+    replica = start_server(kind)
+    try:
+        with RawClient(master.port) as m:
+            assert m.call("CONFIG", "SET", "save", "") == b"+OK\r\n"
+            _replicate(replica, master)
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "1", what="child started")
+            with RawClient(replica.port) as r:
+                assert r.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "0", timeout=5, what="child killed")
+            assert "Background saving terminated by signal 10" in master.log()
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sync_child_exits_when_its_master_is_killed(kind):
+    """'replication child dies when parent is killed - diskless: no': the child notices (its report to the
+    parent fails) and exits."""
+    master = _slow_master(kind, "no", keys=10000)
+    replica = start_server(kind)
+    try:
+        with RawClient(master.port) as m:
+            _replicate(replica, master)
+            _wait(lambda: _info(m, "persistence")["rdb_bgsave_in_progress"] == "1", what="child started")
+        child = _children(master.pid)
+        assert len(child) == 1
+        master.kill()
+
+        def gone():
+            try:
+                os.kill(child[0], 0)
+            except ProcessLookupError:
+                return True
+            with open("/proc/%d/stat" % child[0]) as f:  # a zombie (reparented, not reaped yet) is gone too
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+        _wait(gone, timeout=8, what="child exited")
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_psync_with_a_wrong_offset_is_an_error(kind):
+    srv = start_server(kind)
+    try:
+        with RawClient(srv.port) as c:
+            assert c.call("PSYNC", "replicationid", "offset_str") == \
+                b"-ERR value is not an integer or out of range\r\n"
+            assert c.call("PING") == b"+PONG\r\n"
+        assert "asks for synchronization but with a wrong offset" in srv.log()
+    finally:
+        srv.stop()
