@@ -757,6 +757,9 @@ def lcs(c, argv):
         raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
 
     alen, blen = len(a), len(b)
+    # Redis allocates an (alen+1) x (blen+1) table of uint32: refused beyond proto-max-bulk-len
+    if (alen + 1) * (blen + 1) * 4 > c.node.config["proto-max-bulk-len"]:
+        raise CommandError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
     rows = _lcs_rows(a, b)
     total = blen - rows[alen].bit_count()
     if getlen and not getidx:

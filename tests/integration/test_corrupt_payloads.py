@@ -321,3 +321,12 @@ def test_restore_fuzz_never_kills_the_node(pair):
         assert n >= 50
         assert a.call("PING") == b"+PONG\r\n"
     assert ours.proc.poll() is None
+
+
+def test_lcs_of_huge_strings_is_refused_as_redis_does(pair):
+    """corrupt-dump.tcl 'LCS OOM': the (alen+1)*(blen+1) uint32 table beyond proto-max-bulk-len."""
+    ours, redis = pair
+    with RawClient(ours.port) as a, RawClient(redis.port) as b:
+        for cmd in (("SETRANGE", "_int", "423324", "1450173551"), ("LCS", "_int", "_int"), ("DEL", "_int")):
+            assert a.call(*cmd) == b.call(*cmd)
+        assert a.call("PING") == b"+PONG\r\n"
