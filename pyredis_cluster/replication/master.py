@@ -220,6 +220,8 @@ class MasterSide:
         client.repl_ack_offset = 0
         client.repl_ack_time = now
         client.repl_wait_since = now
+        if hasattr(client, "update_slow"):
+            client.update_slow()  # (its commands take the slow path: a reply there disconnects it)
         if client not in self.replicas:
             self.replicas.append(client)
         if not bl.active:
@@ -576,6 +578,8 @@ class MasterSide:
         client.is_replica = True  # CLIENT LIST/KILL TYPE replica, INFO clients
         client.repl_ack_offset = 0
         client.repl_ack_time = time.monotonic()
+        if hasattr(client, "update_slow"):
+            client.update_slow()
         if client not in self.replicas:
             self.replicas.append(client)
 

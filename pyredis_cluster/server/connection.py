@@ -155,6 +155,7 @@ class Client(asyncio.Protocol):
             or self.tracking
             or self.closing
             or self.close_after_reply
+            or getattr(self, "is_replica_client", False)  # (a reply on a replication link is refused)
             or self.acl_user.restricted and not self.is_master  # ACL checks: only on the slow path
             or self.node.memory is not None  # maxmemory: evictions and the OOM check before each command
             or self.node.disk_error is not None
@@ -203,6 +204,17 @@ class Client(asyncio.Protocol):
         if high is not None:  # small client-output-buffer-limit: hear about it before it is reached
             transport.set_write_buffer_limits(high=high)
         self.update_slow()
+
+    def _replica_replied(self, name: str, error: str | None = None) -> None:
+        """A replica's command made a reply: nothing is ever written back on a replication link, the
+        replica is disconnected (_addReplyToBufferOrList: logInvalidUseAndFreeClientAsync)."""
+        self.out.clear()
+        log = self.node.log
+        log.warning("Replica generated a reply to command '%s', disconnecting it: %s" % (name, self.describe()))
+        if error is not None:  # afterErrorReply
+            log.warning("== CRITICAL == This master is sending an error to its replica: '%s' after processing the "
+                        "command '%s'" % (error, name))
+        self.close()
 
     def check_output_buffer(self) -> bool:
         """client-output-buffer-limit now (a replica whose stream waits in its buffer): True if closed."""
@@ -474,7 +486,8 @@ class Client(asyncio.Protocol):
                         not _allows_stale(self, cmd, argv) or base == "exec" and bool(self.multi)
                         and any(not _allows_stale(self, q, a) for q, a in self.multi))):
                 raise CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
-            if self.monitor and (cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
+            if (self.monitor or getattr(self, "is_replica_client", False)) and (
+                    cmd.is_write or cmd.is_readonly or name in MAY_REPLICATE):
                 raise CommandError("ERR Replica can't interact with the keyspace")
             if node.loading and "loading" not in cmd.flags and not self.is_master:
                 raise CommandError(errors.LOADING)  # (a replica serves events while loading a full sync)
@@ -500,8 +513,12 @@ class Client(asyncio.Protocol):
             if self.multi is not None:
                 self.multi_error = True
             self._reply(error_bytes(e.message))
+            if self.out and getattr(self, "is_replica_client", False):
+                self._replica_replied(cmd.name, e.message)
             return
         self.call(cmd, argv)
+        if self.out and getattr(self, "is_replica_client", False):
+            self._replica_replied(cmd.name)
         if self.asking and self.multi is None and cmd.name != "asking":
             self.asking = False  # ASKING is valid for the next command only (or until EXEC)
         if self.tracking_caching and self.multi is None and base != "client":

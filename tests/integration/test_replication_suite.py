@@ -633,3 +633,27 @@ def test_psync_with_a_wrong_offset_is_an_error(kind):
         assert "asks for synchronization but with a wrong offset" in srv.log()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_replica_whose_command_makes_a_reply_is_disconnected(kind):
+    """replication 'replica do not write the reply to the replication link': after PSYNC nothing is written
+    back on the link; a command that would reply (GET: refused, 'Replica can't interact with the keyspace')
+    disconnects the replica, with the CRITICAL log line of an error sent to a replica."""
+    srv = start_server(kind, args=["--repl-diskless-sync", "no"])
+    try:
+        with RawClient(srv.port) as c:
+            c.send_raw(b"PSYNC replicationid -1\r\n")
+            _wait(lambda: "Replica" in srv.log() and "asks for synchronization" in srv.log(), what="psync")
+            c.send_raw(b"GET foo\r\n")
+            _wait(lambda: "Replica generated a reply to command 'get', disconnecting it: " in srv.log(),
+                  timeout=10, what="the replica disconnected")
+            log = srv.log()
+            assert "== CRITICAL == This master is sending an error to its replica: " in log
+            assert "Replica can't interact with the keyspace" in log
+        with RawClient(srv.port) as c:
+            assert c.call("PING") == b"+PONG\r\n"
+            _wait(lambda: _info(c, "persistence")["rdb_bgsave_in_progress"] == "0", what="bgsave over")
+            assert _info(c)["connected_slaves"] == "0"
+    finally:
+        srv.stop()
