@@ -9,6 +9,8 @@ import time
 import pytest
 from helpers import RawClient, encode_command
 
+from .test_propagation import _argv, _attach_replica  # (a raw replica, online, its stream flowing)
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
 
@@ -565,52 +567,6 @@ def test_keyspace_events(ours, theirs):
         finally:
             s.call("ctl", "CONFIG", "SET", "notify-keyspace-events", "")
     both_scenarios(ours, theirs, steps)
-
-
-def _attach_replica(port: int) -> RawClient:
-    """A raw connection that did a full resync; the RDB payload is skipped."""
-    c = RawClient(port, timeout=20)
-    assert c.call("REPLCONF", "capa", "eof", "capa", "psync2") == b"+OK\r\n"
-    c.send_raw(encode_command("PSYNC", "?", "-1"))
-
-    def skip_newlines():  # keepalives while the master prepares the RDB
-        while True:
-            while not c.buf:
-                c._fill()
-            if c.buf[:1] != b"\n":
-                return
-            c.buf = c.buf[1:]
-
-    skip_newlines()
-    assert c.read_reply().startswith(b"+FULLRESYNC")
-    skip_newlines()
-    while b"\r\n" not in c.buf:
-        c._fill()
-    head, c.buf = c.buf.split(b"\r\n", 1)
-    if head.startswith(b"$EOF:"):
-        mark = head[5:]
-        while mark not in c.buf:
-            c._fill()
-        c.buf = c.buf[c.buf.index(mark) + len(mark):]
-    else:
-        n = int(head[1:])
-        while len(c.buf) < n:
-            c._fill()
-        c.buf = c.buf[n:]
-    # A diskless replica goes online at its first ACK after the master saw the transfer end (which Redis
-    # notices in its cron): ACK until INFO shows the replica online.
-    with RawClient(port) as info:
-        deadline = time.monotonic() + 10
-        while b"state=online" not in info.call("INFO", "replication"):
-            assert time.monotonic() < deadline, "the replica never went online"
-            c.send_raw(encode_command("REPLCONF", "ACK", "0"))
-            time.sleep(0.02)
-    return c
-
-
-def _argv(reply: bytes) -> list:
-    parts = reply.split(b"\r\n")
-    return [parts[i] for i in range(2, len(parts) - 1, 2)]
 
 
 def test_replication_stream(ours, theirs):
