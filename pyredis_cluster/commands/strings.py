@@ -483,7 +483,7 @@ def _incr(c, key: bytes, incr: int):
         raise CommandError(errors.OVERFLOW)
     new = b"%d" % n
     db.overwrite(key, new)
-    addrs = getattr(c.node, "value_addrs", None)
+    addrs = c.node.value_addrs
     if addrs is not None:
         _same_object(c, addrs, db, key, v, new, n)
     if c.node.notify_flags:
