@@ -611,12 +611,12 @@ def _flush_mode(argv) -> None:
 def flushdb(c, argv):
     _flush_mode(argv)
     # Each removed key counts as a change (server.dirty += removed) and touches its WATCHes.  An
-    # empty flush still goes to the replicas (forceCommandPropagation): count it as one change.
+    # empty flush changes nothing but still goes to the replicas and the AOF (forceCommandPropagation).
     tracking = c.node.tracking
     active, tracking.active = tracking.active, False  # (no per-key invalidation: one null, below)
     try:
         if not c.db.clear():
-            c.node.dirty += 1
+            c.node.force_propagation(c, argv)
     finally:
         tracking.active = active
     tracking.on_flush()  # signalFlushedDb: trackingInvalidateKeysOnFlush
@@ -627,22 +627,19 @@ def flushdb(c, argv):
 def flushall(c, argv):
     _flush_mode(argv)
     before = c.node.dirty
-    removed = 0
     tracking = c.node.tracking
     active, tracking.active = tracking.active, False  # (no per-key invalidation: one null, below)
     try:
         for db in c.node.dbs:
-            removed += db.clear()
+            db.clear()
     finally:
         tracking.active = active
     tracking.on_flush()  # signalFlushedDb: trackingInvalidateKeysOnFlush
-    if not removed:
-        c.node.dirty += 1  # forceCommandPropagation
     p = getattr(c.node, "persistence", None)
     if p is not None:
-        p.flushall_save()  # with save points the empty dataset is saved at once, as Redis does
-        if c.node.dirty == before:
-            c.node.dirty += 1  # the save reset the counter: FLUSHALL must still propagate
+        p.flushall_save()  # with save points the empty dataset is saved at once (dirty back to 0)
+    if c.node.dirty == before:  # nothing removed, or the save reset the counter: forceCommandPropagation
+        c.node.force_propagation(c, argv)
     return OK
 
 

@@ -307,6 +307,13 @@ class Node:
             if aof is not None and len(op) == 2:  # (a third element: replicas only, PROPAGATE_REPL)
                 aof(db_id, a)
 
+    def force_propagation(self, client, argv) -> None:
+        """forceCommandPropagation(c, PROPAGATE_REPL|PROPAGATE_AOF): a command that left ``dirty`` as it
+        was (an empty FLUSHALL / FLUSHDB) still goes to the replicas and the AOF, at the end of the
+        command (call() sends what is pending when ``dirty`` did not move)."""
+        if self.repl.master.active() or self.aof_feed is not None:
+            self.pending_props.append((client.db.id, argv))
+
     def propagate_to_replicas(self, client, argv) -> None:
         """forceCommandPropagation(c, PROPAGATE_REPL): the command goes to the replicas only, not the
         AOF (PUBLISH, SPUBLISH), at the end of the command like the rest of what it propagates."""

@@ -856,7 +856,8 @@ class Persistence:
 
     def flushall_save(self) -> None:
         """flushAllDataAndResetRDB: kill an RDB child; with save points, save the (empty) dataset at once
-        so that it cannot come back after a restart; then server.dirty++."""
+        so that it cannot come back after a restart (rdbSave resets server.dirty to 0; Redis 7.0.15 no
+        longer counts FLUSHALL itself: FLUSHALL forces its propagation instead)."""
         node = self.node
         if node.loading or node.loop is None:  # loading an AOF, or a Node object that is not serving
             return
@@ -864,7 +865,6 @@ class Persistence:
             self.kill_rdb_child()  # (reaped by the cron: the replicas of a sync in progress start over)
         if node.config["save"]:
             self.rdb_save()
-        node.dirty += 1
 
     # =====================================================================================================
     # AOF: BGREWRITEAOF, automatic rewrites, switching on and off

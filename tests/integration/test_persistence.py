@@ -581,7 +581,7 @@ def test_flushall_is_saved_at_once_with_save_points(cleanup):
     r.set("a", "1")
     assert r.save()
     r.flushall()
-    assert _info(srv.port)["rdb_changes_since_last_save"] == "1"
+    assert _info(srv.port)["rdb_changes_since_last_save"] == "0"  # (7.0.15: FLUSHALL itself is not counted)
     srv.kill()
     srv = _restart(srv)
     cleanup.append(srv)

@@ -567,3 +567,42 @@ def test_bind_source_addr_is_where_the_replica_connects_from(kind):
     finally:
         replica.stop()
         master.stop()
+
+
+def _aof_incr_text(workdir: str) -> bytes:
+    import glob
+    import os
+    data = b""
+    for f in sorted(glob.glob(os.path.join(workdir, "appendonlydir", "*.incr.aof"))):
+        with open(f, "rb") as fh:
+            data += fh.read()
+    return data
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flushall_counts_its_keys_not_itself_and_is_always_propagated(kind):
+    """other.tcl: FLUSHALL adds the keys it removed to the dirty counter (and no more), resets it to 0
+    with save points (the foreground save), and, with nothing to count, still goes to the AOF
+    (forceCommandPropagation); so does an empty FLUSHDB."""
+    srv = start_server(kind, args=["--appendonly", "yes"])
+    try:
+        with RawClient(srv.port) as c:
+            assert c.call("SET", "a", "1") == b"+OK\r\n"
+            assert c.call("SET", "b", "2") == b"+OK\r\n"
+            assert c.call("FLUSHALL") == b"+OK\r\n"
+            assert _info(c, "persistence")["rdb_changes_since_last_save"] == "4"
+            assert c.call("FLUSHALL") == b"+OK\r\n"  # empty: not counted...
+            assert c.call("FLUSHDB") == b"+OK\r\n"
+            assert _info(c, "persistence")["rdb_changes_since_last_save"] == "4"
+            # ...but in the AOF all the same (the reply leaves once the AOF buffer is written)
+            assert _aof_incr_text(srv.workdir).count(b"*1\r\n$8\r\nFLUSHALL\r\n") == 2
+            assert _aof_incr_text(srv.workdir).count(b"*1\r\n$7\r\nFLUSHDB\r\n") == 1
+            assert c.call("CONFIG", "SET", "save", "3600 1") == b"+OK\r\n"
+            assert c.call("SET", "a", "1") == b"+OK\r\n"
+            assert c.call("FLUSHALL") == b"+OK\r\n"
+            assert _info(c, "persistence")["rdb_changes_since_last_save"] == "0"
+            assert c.call("FLUSHALL") == b"+OK\r\n"  # the counter was 0 and stays 0: still propagated
+            assert _info(c, "persistence")["rdb_changes_since_last_save"] == "0"
+            assert _aof_incr_text(srv.workdir).count(b"*1\r\n$8\r\nFLUSHALL\r\n") == 4
+    finally:
+        srv.stop()
