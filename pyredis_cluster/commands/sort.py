@@ -13,7 +13,7 @@ from ..protocol.request import strict_int
 from ..store.types import HashValue, ListValue, SetValue, ZSetValue
 from ..store.zset import strtod
 from .sets import _ordered as set_order
-from .table import command
+from .table import command, lookup
 
 _SKIP = {b"limit": 2, b"get": 1, b"by": 1}
 
@@ -81,7 +81,7 @@ def _sort(c, argv, readonly: bool):
     j = 2
     n = len(argv)
     acl_user = getattr(c, "acl_user", None)
-    full_access = acl_user is None or not acl_user.restricted or _all_keys(c)
+    full_access = acl_user is None or not acl_user.restricted or _all_keys(c, argv, readonly)
     while j < n:
         left = n - j - 1
         a = argv[j].lower()
@@ -210,13 +210,11 @@ def _sort(c, argv, readonly: bool):
     return outputlen
 
 
-def _all_keys(c) -> bool:
-    """ACLUserCheckCmdWithUnrestrictedKeyAccess, approximately: the user may read and write any key."""
-    user = c.acl_user
-    root = getattr(user, "root", None)
-    if root is not None and getattr(root, "allkeys", False):
-        return True
-    return bool(getattr(user, "allkeys", False))
+def _all_keys(c, argv, readonly: bool) -> bool:
+    """ACLUserCheckCmdWithUnrestrictedKeyAccess(..., CMD_KEY_ACCESS): a selector that allows this SORT
+    also reads every key (``~*``, ``%R~*``, allkeys)."""
+    cmd = lookup(b"sort_ro" if readonly else b"sort")
+    return c.node.acl.user_has_unrestricted_key_access(c.acl_user, cmd, argv)
 
 
 @command("sort", getkeys=sort_getkeys)

@@ -493,6 +493,12 @@ class Selector:
                     return ACL_DENIED_CHANNEL, idx
         return ACL_OK, 0
 
+    def has_unrestricted_key_access(self, kflags: int) -> bool:
+        """ACLSelectorHasUnrestrictedKeyAccess: allkeys, or a ``*`` pattern with these permissions."""
+        if self.allkeys:
+            return True
+        return any(p.pattern == b"*" and p.flags & kflags == kflags for p in self.patterns)
+
     def check_key(self, key: bytes, kflags: int) -> bool:
         """ACLSelectorCheckKey."""
         if self.allkeys:
@@ -641,7 +647,28 @@ def _migrate_get_keys(argv):
     return [(first + i, READ | WRITE) for i in range(num)]
 
 
-_GETKEYS_PROCS = {"set": _set_get_keys, "bitfield": _bitfield_get_keys, "migrate": _migrate_get_keys}
+def _sort_get_keys(argv):
+    """sortGetKeys: the sorted key is read (RO ACCESS), the last STORE destination written (OW UPDATE);
+    LIMIT, GET and BY skip their arguments."""
+    keys = [(1, READ)]
+    store = None
+    i, argc = 2, len(argv)
+    while i < argc:
+        a = argv[i].lower()
+        if a == b"limit":
+            i += 2
+        elif a in (b"get", b"by"):
+            i += 1
+        elif a == b"store" and i + 1 < argc:
+            store = i + 1
+        i += 1
+    if store is not None:
+        keys.append((store, WRITE))
+    return keys
+
+
+_GETKEYS_PROCS = {"set": _set_get_keys, "bitfield": _bitfield_get_keys, "migrate": _migrate_get_keys,
+                  "sort": _sort_get_keys, "sort_ro": lambda argv: [(1, READ)]}  # (sortROGetKeys)
 
 
 def keys_with_flags(cmd, argv) -> list:
@@ -1039,6 +1066,18 @@ class Acl:
             if r > relevant or (r == relevant and idx > last_idx):
                 relevant, last_idx = r, idx
         return relevant, last_idx
+
+    def user_has_unrestricted_key_access(self, u: User, cmd, argv, kflags: int = READ) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess: one selector lets the user run this command and
+        reach every key with these permissions (SORT's BY and GET patterns need CMD_KEY_ACCESS)."""
+        acmd = commands().by_name.get(cmd.name)
+        if acmd is None:
+            return True
+        cache: list = []
+        for s in u.selectors:
+            if s.check_cmd(acmd, cmd, argv, cache)[0] == ACL_OK and s.has_unrestricted_key_access(kflags):
+                return True
+        return False
 
     def check(self, c, cmd, argv, in_exec: bool = False):
         """processCommand's ACL check for a restricted client: None, or the error to reply (the

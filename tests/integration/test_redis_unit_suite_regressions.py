@@ -606,3 +606,37 @@ def test_flushall_counts_its_keys_not_itself_and_is_always_propagated(kind):
             assert _aof_incr_text(srv.workdir).count(b"*1\r\n$8\r\nFLUSHALL\r\n") == 4
     finally:
         srv.stop()
+
+
+def test_sort_keys_and_patterns_follow_read_and_write_key_permissions(server):
+    """acl-v2.tcl: SORT's key spec is incomplete, so the ACL takes its keys from sortGetKeys (the sorted
+    key read, the last STORE key written; SORT_RO: its key read); BY / GET patterns need a selector
+    that reads every key (``~*`` or ``%R~*``; ``%W~*`` is not enough)."""
+    with RawClient(server.port) as c:
+        assert c.call("ACL", "SETUSER", "ct", "+@all", "%R~read*", "%W~write*", "%RW~rw*") == b"+OK\r\n"
+
+        def dry(*args):
+            r = parse(c.call("ACL", "DRYRUN", "ct", *args))
+            return r.encode() if isinstance(r, str) else bytes(r)
+
+        no = b"This user has no permissions to access the '%s' key"
+        assert dry("SORT", "read", "STORE", "write") == b"OK"
+        assert dry("SORT", "read", "STORE", "read") == no % b"read"
+        assert dry("SORT", "write", "STORE", "write") == no % b"write"
+        assert dry("SORT", "read", "LIMIT", "0", "1", "STORE", "write", "STORE", "read") == no % b"read"
+        assert dry("SORT", "read", "BY", "write", "GET", "write") == b"OK"  # (patterns, not keys)
+        assert dry("SORT_RO", "write") == no % b"write"
+        assert dry("SORT_RO", "read", "BY", "x") == b"OK"
+        c.call("SET", "v1", "1")
+        c.call("LPUSH", "mylist", "1")
+        denied = b"-ERR %s option of SORT denied due to insufficient ACL permissions.\r\n"
+        for rule, allowed in (("~mylist ~v*", False), ("~mylist %W~*", False), ("~mylist %R~*", True),
+                              ("~mylist ~*", True)):
+            assert c.call("ACL", "SETUSER", "s", "reset", "on", "nopass", "(+sort %s)" % rule) == b"+OK\r\n"
+            with RawClient(server.port) as u:
+                assert u.call("AUTH", "s", "x") == b"+OK\r\n"
+                by, get = u.call("SORT", "mylist", "BY", "v*"), u.call("SORT", "mylist", "GET", "v*")
+                if allowed:
+                    assert (by, get) == (b"*1\r\n$1\r\n1\r\n", b"*1\r\n$1\r\n1\r\n"), rule
+                else:
+                    assert (by, get) == (denied % b"BY", denied % b"GET"), rule
