@@ -161,7 +161,7 @@ class Replication:
                     ("master_link_status", "up" if link.connected else "down"),
                     ("master_last_io_seconds_ago", int(time.time() - link.last_io) if link.connected else -1),
                     ("master_sync_in_progress", 1 if link.sync_in_progress else 0),
-                    ("slave_read_repl_offset", bl.offset), ("slave_repl_offset", bl.offset)]
+                    ("slave_read_repl_offset", bl.offset + link.held_bytes()), ("slave_repl_offset", bl.offset)]
             if not link.connected:
                 out.append(("master_link_down_since_seconds", int(time.time() - link.down_since)))
             out += [("slave_priority", node.config["replica-priority"]),

@@ -42,6 +42,10 @@ class ReplicaLink:
         # a new SELECT (Redis keeps the cached master client, and its db, across the reconnection).
         self.stream_db = 0
         self.pending: list = []
+        # The master's commands held back by CLIENT PAUSE (WRITE): the first could not run (Redis
+        # blocks the master client, BLOCKED_POSTPONE), the rest of the stream queues behind it;
+        # they run, and count in our offset, once the clients are unpaused (resume_held).
+        self.held: list = []
 
     @property
     def processed_offset(self) -> int:
@@ -371,6 +375,7 @@ class ReplicaLink:
         parser = RequestParser()
         bl = self.repl.backlog
         self.pending = []  # the commands of a transaction not yet executed
+        self.held = []
         timeout = node.config["repl-timeout"]
         while True:
             data = await asyncio.wait_for(reader.read(65536), timeout=timeout)
@@ -391,14 +396,22 @@ class ReplicaLink:
                 raise ConnectionError("protocol error from master: %s" % err)
 
     def _apply(self, cmds, mc, bl) -> None:
+        held = self.held
+        if held:  # a command of the master waits for CLIENT UNPAUSE: so does the rest, in order
+            held.extend(cmds)
+            return
         pending = self.pending
-        for argv in cmds:
+        for i, argv in enumerate(cmds):
             raw = encode_command(argv)
             if argv[0].lower() == b"replconf" and len(argv) >= 2 and argv[1].lower() == b"getack":
                 self._send_ack()  # the offset before this very command, as Redis does
                 bl.feed(raw)
                 continue
             mc.run_commands([argv])
+            if mc.paused_queue:  # CLIENT PAUSE held it back: not applied, not counted, not forwarded
+                mc.paused_queue.clear()
+                held.extend(cmds[i:])
+                return
             if mc.out:
                 for chunk in mc.out:
                     if chunk[:1] == b"-":
@@ -415,6 +428,27 @@ class ReplicaLink:
                 raw = b"".join(pending)
                 pending.clear()
             self.repl.master.feed(raw)
+
+    def held_bytes(self) -> int:
+        """What was read from the master but not applied yet (slave_read_repl_offset - slave_repl_offset):
+        the commands held by a pause, and those of a transaction whose EXEC has not run."""
+        return sum(len(r) for r in self.pending) + sum(len(encode_command(a)) for a in self.held)
+
+    def resume_held(self) -> None:
+        """The clients were unpaused: apply the master's commands held meanwhile (unblocking the
+        master client's postponed command, then processing the rest of its query buffer)."""
+        mc = self.client
+        if not self.held or mc is None or mc.closing:
+            return
+        cmds, self.held = self.held, []
+        node = self.node
+        for db in node.dbs:
+            db.master_executing = True
+        try:
+            self._apply(cmds, mc, self.repl.backlog)
+        finally:
+            for db in node.dbs:
+                db.master_executing = False
 
     def _error_reply(self, argv, reply: bytes) -> None:
         """afterErrorReply for the master client: an error in the stream means master and replica

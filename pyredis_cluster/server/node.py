@@ -380,9 +380,25 @@ class Node:
         for db in self.dbs:
             db.expire_paused = False
         self._refresh_slow()
-        for c in list(self.clients.values()):
-            if c.paused_queue:
+        waiting = [c for c in self.clients.values() if c.paused_queue]
+        link = self.repl.link
+        if not waiting and (link is None or not link.held):
+            return
+        if self.loop is None:  # (a Node object that is not serving)
+            self._resume_unpaused(waiting)
+        else:
+            # unblockPostponedClients: they run after the command that unpaused them (CLIENT UNPAUSE,
+            # the end of a FAILOVER), in beforeSleep -- their writes are not that command's changes
+            # (inline, CLIENT UNPAUSE would count as a write and go to the replicas and the AOF)
+            self.loop.call_soon(self._resume_unpaused, waiting)
+
+    def _resume_unpaused(self, waiting) -> None:
+        for c in waiting:
+            if c.paused_queue and not c.closing:
                 c.resume()
+        link = self.repl.link
+        if link is not None:
+            link.resume_held()  # the master's stream held by the pause
 
     def _apply_lfu(self) -> None:
         """An LFU maxmemory-policy makes the databases count accesses (OBJECT FREQ, eviction)."""

@@ -640,3 +640,51 @@ def test_sort_keys_and_patterns_follow_read_and_write_key_permissions(server):
                     assert (by, get) == (b"*1\r\n$1\r\n1\r\n", b"*1\r\n$1\r\n1\r\n"), rule
                 else:
                     assert (by, get) == (denied % b"BY", denied % b"GET"), rule
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_client_pause_write_holds_the_masters_stream_and_unpause_is_not_propagated(kind):
+    """pause.tcl "Test when replica paused, offset would not grow" / "... would grow after unpause": on a
+    replica paused for writes the master's writes are read (slave_read_repl_offset) but not applied
+    (slave_repl_offset) until CLIENT UNPAUSE.  And a master that unpauses a writer propagates that
+    write only, not the CLIENT UNPAUSE during which it ran."""
+    master = start_server(kind, args=["--repl-ping-replica-period", "3600", "--repl-diskless-sync-delay", "0"])
+    replica = start_server(kind)
+    try:
+        with RawClient(master.port) as m, RawClient(replica.port) as r, RawClient(master.port) as w:
+            assert r.call("REPLICAOF", "127.0.0.1", str(master.port)) == b"+OK\r\n"
+            _wait(lambda: _info(r, "replication").get("master_link_status") == "up", what="the link up")
+            assert m.call("SET", "foo", "bar") == b"+OK\r\n"  # (the stream's SELECT: before the pause)
+
+            def offsets():
+                i = _info(r, "replication")
+                return (i.get("master_link_status"), int(i.get("slave_read_repl_offset", -1)),
+                        int(i.get("slave_repl_offset", -1)))
+
+            def master_offset():
+                return int(_info(m, "replication")["master_repl_offset"])
+
+            _wait(lambda: offsets() == ("up", master_offset(), master_offset()), what="the replica in sync")
+            old = master_offset()
+            assert r.call("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+            assert m.call("SET", "foo2", "bar2") == b"+OK\r\n"
+            new = master_offset()
+            assert new > old
+            _wait(lambda: offsets()[1] == new, what="the write read by the replica")
+            assert offsets() == ("up", new, old)
+            assert r.call("GET", "foo2") == b"$-1\r\n"
+            assert r.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+            _wait(lambda: offsets() == ("up", new, new), what="the write applied")
+            assert r.call("GET", "foo2") == b"$4\r\nbar2\r\n"
+            assert int(_info(r, "replication")["master_repl_offset"]) == new  # nothing of its own
+
+            assert m.call("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+            w.send_raw(b"*3\r\n$3\r\nSET\r\n$4\r\nfoo3\r\n$4\r\nbar3\r\n")
+            _wait(lambda: _info(m, "clients")["blocked_clients"] == "1", what="the writer paused")
+            assert m.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+            assert w.read_reply() == b"+OK\r\n"
+            assert master_offset() == new + 33  # the SET, not CLIENT UNPAUSE
+            _wait(lambda: offsets() == ("up", new + 33, new + 33), what="the SET replicated")
+    finally:
+        replica.stop()
+        master.stop()
