@@ -413,8 +413,8 @@ class Client(asyncio.Protocol):
         if self.blocked is not None:  # blocked by a command that ran on the fast path (SHUTDOWN ...)
             self.paused_queue.appendleft(argv)
             return
-        if self.closing:  # freed (killed, output buffer limit, security warning): the rest is not run
-            return
+        if self.closing or self.close_after_reply:  # freed (killed, output buffer limit, security
+            return  # warning) or closing after this reply (QUIT, protocol error): the rest is not run
         node.stats.commands_slow += 1
         try:
             if node.renamed is not None:  # rename-command: new name -> the command, old name -> unknown

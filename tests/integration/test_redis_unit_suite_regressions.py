@@ -688,3 +688,20 @@ def test_client_pause_write_holds_the_masters_stream_and_unpause_is_not_propagat
     finally:
         replica.stop()
         master.stop()
+
+
+def test_commands_pipelined_after_quit_are_not_run(server):
+    """quit.tcl "Pipelined commands after QUIT must not be executed" (also past the first read)."""
+    with RawClient(server.port) as c:
+        c.send_raw(b"*1\r\n$4\r\nquit\r\n*3\r\n$3\r\nset\r\n$3\r\nfoo\r\n$3\r\nbar\r\nPING\r\n")
+        assert c.read_until_close() == b"+OK\r\n"
+    with RawClient(server.port) as c:
+        c.send_raw(b"QUIT\r\n*3\r\n$3\r\nset\r\n$3\r\nfoo\r\n$20000\r\n" + b"x" * 10000)
+        time.sleep(0.05)
+        try:
+            c.send_raw(b"x" * 10000 + b"\r\n")
+        except OSError:
+            pass  # (already closed)
+        assert c.read_until_close() == b"+OK\r\n"
+    with RawClient(server.port) as c:
+        assert c.call("EXISTS", "foo") == b":0\r\n"
