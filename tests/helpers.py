@@ -221,6 +221,27 @@ def cluster_args(port: int, node_timeout: int = 3000) -> list:
             "--cluster-node-timeout", str(node_timeout)]
 
 
+def run_to_exit(kind: str, workdir: str, args: list, timeout: float = 20.0, must_exit: bool = True) -> tuple:
+    """Start a server ("ours" or "redis") that is expected to exit by itself (a bad file, a failed
+    check ...); returns (exit code, its output).  One still running after ``timeout`` is killed: an
+    AssertionError if ``must_exit``, else its code is the kill's."""
+    if kind == "ours":
+        cmd = [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
+    else:
+        cmd = [shutil.which("redis-server")]
+    cmd += ["--port", str(free_port()), "--bind", "127.0.0.1", "--dir", workdir] + list(args)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(5)
+        if must_exit:
+            raise AssertionError("the server did not exit:\n" + out.decode("latin-1"))
+    return proc.returncode, out.decode("latin-1")
+
+
 def start_cluster_nodes(kinds: list, node_timeout: int = 3000, config_files: list | None = None,
                         extra_args: list | None = None) -> list:
     """Start one process per entry of ``kinds`` ("ours" or "redis") in cluster mode, each on free ports

@@ -11,17 +11,14 @@ Every server is stopped by its PID; every wait is bounded.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from helpers import ROOT, RawClient, free_port, start_server, wait_until
+from helpers import RawClient, run_to_exit, start_server, wait_until
 
 BAD = b"-ERR Bad data format\r\n"
 OK = b"+OK\r\n"
@@ -209,22 +206,6 @@ def test_payloads_redis_crashes_on_leave_ours_serving(pair):
     assert ours.proc.poll() is None
 
 
-def _run_to_exit(kind: str, workdir: str, args: list, timeout: float = 20.0) -> tuple:
-    if kind == "ours":
-        cmd = [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
-    else:
-        cmd = [shutil.which("redis-server")]
-    cmd += ["--port", str(free_port()), "--bind", "127.0.0.1", "--dir", workdir] + args
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate(5)
-    return proc.returncode, out.decode("latin-1")
-
-
 def _rdb(value_type: int, blob: bytes) -> bytes:
     """An RDB file (checksum disabled) of key "a" (a string) and key "k" of the given encoded type."""
     assert len(blob) < 64
@@ -267,7 +248,7 @@ def test_loading_a_corrupt_rdb_file(tmp_path, blob, sanitize, starts):
             finally:
                 srv.stop(signal.SIGKILL)
         else:
-            code, out = _run_to_exit(kind, str(d), ["--sanitize-dump-payload", sanitize])
+            code, out = run_to_exit(kind, str(d), ["--sanitize-dump-payload", sanitize], must_exit=False)
             assert code == 1, out
             outs[kind] = _strip(out)
     assert outs["ours"] == outs["redis"]

@@ -11,13 +11,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
-from helpers import ROOT, RawClient, free_port, start_server, wait_until
+from helpers import RawClient, run_to_exit, start_server, wait_until
 
 KINDS = ["ours", "redis"]
 DEBUG = ["--enable-debug-command", "yes"]
@@ -37,24 +36,6 @@ def servers():
         shutil.rmtree(s.workdir, ignore_errors=True)
 
 
-def _run_to_exit(kind: str, workdir: str, args: list, timeout: float = 20.0) -> tuple:
-    """Start a server that is expected to exit by itself; returns (exit code, its output)."""
-    if kind == "ours":
-        cmd = [sys.executable, "-m", "pyredis_cluster.cli.server_main"]
-    else:
-        cmd = [shutil.which("redis-server")]
-    cmd += ["--port", str(free_port()), "--bind", "127.0.0.1", "--dir", workdir] + args
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate(5)
-        pytest.fail("the server did not exit:\n" + out.decode("latin-1"))
-    return proc.returncode, out.decode("latin-1")
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_corrupt_rdb_checksum_stops_the_start_with_the_checker_report(servers, kind):
     """rdb.tcl 'Server should not start if RDB is corrupted': the CRC error is reported (the RDB checker's
@@ -70,7 +51,7 @@ def test_corrupt_rdb_checksum_stops_the_start_with_the_checker_report(servers, k
     with open(path, "r+b") as f:
         f.seek(-8, 2)
         f.write(b"foobar00")
-    code, out = _run_to_exit(kind, srv.workdir, ["--save", ""])
+    code, out = run_to_exit(kind, srv.workdir, ["--save", ""])
     assert code == 1
     assert re.search(r"# Wrong RDB checksum expected: \([0-9a-f]+\) but got \(30307261626f6f66\)\. Aborting now\.", out)
     assert "Internal error in RDB reading offset 0, function at rdb.c:" in out
@@ -138,7 +119,7 @@ def test_missing_aof_file_is_reported_once(kind):
             f.write(b"*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n")
         with open(os.path.join(aofdir, "appendonly.aof.manifest"), "w") as f:
             f.write("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
-        code, out = _run_to_exit(kind, workdir, ["--appendonly", "yes", "--save", ""])
+        code, out = run_to_exit(kind, workdir, ["--appendonly", "yes", "--save", ""])
         assert code == 1
         found = re.findall(r"appendonly\.aof\.1\.incr\.aof .*No such file or directory", out)
         assert len(found) == 1, out
