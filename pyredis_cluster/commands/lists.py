@@ -705,37 +705,39 @@ def _serve_move(client, state, key):
 _SIDE = (b"left", b"right")  # shared.left / shared.right
 
 
-def _blocking_pop(c, keys, where: int, timeout: int, count, cmd_name: bytes):
+def _blocking_pop(c, keys, where: int, timeout: int, count, cmd_name: bytes, argv=None):
     """blockingPopGenericCommand: pop now, or block on ``keys``."""
     r = _pop_first(c, keys, where, count)
     if r is not None:
         return r
     if _deny_blocking(c):
         return NULL_ARRAY
-    c.node.blocking.block(c, c.db, keys, timeout, _serve_pop, (where, count), cmd=_COMMANDS.get(cmd_name))
+    c.node.blocking.block(c, c.db, keys, timeout, _serve_pop, (where, count), cmd=_COMMANDS.get(cmd_name),
+                          argv=argv)
     return NO_REPLY
 
 
 @command("blpop")
 def blpop(c, argv):
     timeout = parse_timeout(argv[-1])
-    return _blocking_pop(c, argv[1:-1], HEAD, timeout, None, b"blpop")
+    return _blocking_pop(c, argv[1:-1], HEAD, timeout, None, b"blpop", argv)
 
 
 @command("brpop")
 def brpop(c, argv):
     timeout = parse_timeout(argv[-1])
-    return _blocking_pop(c, argv[1:-1], TAIL, timeout, None, b"brpop")
+    return _blocking_pop(c, argv[1:-1], TAIL, timeout, None, b"brpop", argv)
 
 
 @command("blmpop")
 def blmpop(c, argv):
     timeout = parse_timeout(argv[1])
     keys, where, count = _mpop_args(c, argv, 2)
-    return _blocking_pop(c, keys, where, timeout, count, b"blmpop")
+    return _blocking_pop(c, keys, where, timeout, count, b"blmpop", argv)
 
 
-def _blmove(c, src_key, dst_key, wherefrom: int, whereto: int, timeout: int, cmd_name: bytes, propagate_as):
+def _blmove(c, src_key, dst_key, wherefrom: int, whereto: int, timeout: int, cmd_name: bytes, propagate_as,
+           argv=None):
     """blmoveGenericCommand."""
     src = _get_list(c.db, src_key)
     if src is not None:
@@ -745,7 +747,7 @@ def _blmove(c, src_key, dst_key, wherefrom: int, whereto: int, timeout: int, cmd
     if _deny_blocking(c):
         return None
     c.node.blocking.block(c, c.db, (src_key,), timeout, _serve_move, (wherefrom, whereto, dst_key),
-                          cmd=_COMMANDS.get(cmd_name))
+                          cmd=_COMMANDS.get(cmd_name), argv=argv)
     return NO_REPLY
 
 
@@ -755,10 +757,10 @@ def blmove(c, argv):
     whereto = _where(argv[4])
     timeout = parse_timeout(argv[5])
     return _blmove(c, argv[1], argv[2], wherefrom, whereto, timeout, b"blmove",
-                   [b"LMOVE", argv[1], argv[2], argv[3], argv[4]])
+                   [b"LMOVE", argv[1], argv[2], argv[3], argv[4]], argv)
 
 
 @command("brpoplpush")
 def brpoplpush(c, argv):
     timeout = parse_timeout(argv[3])
-    return _blmove(c, argv[1], argv[2], TAIL, HEAD, timeout, b"brpoplpush", [b"RPOPLPUSH", argv[1], argv[2]])
+    return _blmove(c, argv[1], argv[2], TAIL, HEAD, timeout, b"brpoplpush", [b"RPOPLPUSH", argv[1], argv[2]], argv)

@@ -724,7 +724,7 @@ def _xread_generic(c, argv, xreadgroup: bool):
         name = b"xreadgroup" if xreadgroup else b"xread"
         c.node.blocking.block(c, db, keys, timeout, _serve_xread,
                               (waits, count or XREAD_BLOCKED_DEFAULT_COUNT, group_name, consumer_name, noack),
-                              cmd=_COMMANDS.get(name))
+                              cmd=_COMMANDS.get(name), argv=argv)
         return NO_REPLY
     return NULL_ARRAY
 

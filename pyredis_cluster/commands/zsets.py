@@ -966,7 +966,7 @@ def zmpop(c, argv):
 def bzmpop(c, argv):
     keys, last, count = _zmpop_args(argv, 2)
     timeout = parse_timeout(argv[1])
-    return _blocking_zpop(c, keys, last, timeout, count, True, b"bzmpop")
+    return _blocking_zpop(c, keys, last, timeout, count, True, b"bzmpop", argv)
 
 
 # -- BZPOPMIN / BZPOPMAX / BZMPOP ---------------------------------------------------------------------
@@ -989,7 +989,7 @@ def _serve_zpop(client, state, key):
     return reply
 
 
-def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, name: bytes):
+def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, name: bytes, argv=None):
     """blockingGenericZpopCommand: pop from the first non-empty sorted set, or block on ``keys``."""
     db = c.db
     for key in keys:
@@ -1002,20 +1002,21 @@ def _blocking_zpop(c, keys, last: bool, timeout: int, count: int, nested: bool, 
                             _AS_ZPOP if count == -1 else _AS_ZPOP_COUNT)
     if _deny_blocking(c):
         return NULL_ARRAY
-    c.node.blocking.block(c, db, keys, timeout, _serve_zpop, (last, count, nested), cmd=COMMANDS.get(name))
+    c.node.blocking.block(c, db, keys, timeout, _serve_zpop, (last, count, nested), cmd=COMMANDS.get(name),
+                          argv=argv)
     return NO_REPLY
 
 
 @command("bzpopmin")
 def bzpopmin(c, argv):
     timeout = parse_timeout(argv[-1])
-    return _blocking_zpop(c, argv[1:-1], False, timeout, -1, False, b"bzpopmin")
+    return _blocking_zpop(c, argv[1:-1], False, timeout, -1, False, b"bzpopmin", argv)
 
 
 @command("bzpopmax")
 def bzpopmax(c, argv):
     timeout = parse_timeout(argv[-1])
-    return _blocking_zpop(c, argv[1:-1], True, timeout, -1, False, b"bzpopmax")
+    return _blocking_zpop(c, argv[1:-1], True, timeout, -1, False, b"bzpopmax", argv)
 
 
 # -- ZRANDMEMBER ---------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ MAX_TIMER_MS = 100 * 365 * 86400 * 1000
 class BlockedState:
     """What a blocked client waits for (Redis: ``client->bpop``); lives in ``client.blocked``."""
 
-    __slots__ = ("client", "db", "keys", "serve", "data", "timeout_ms", "timer", "timeout_reply", "cmd", "t0")
+    __slots__ = ("client", "db", "keys", "serve", "data", "timeout_ms", "timer", "timeout_reply", "cmd", "t0",
+                 "argv")
 
     def __init__(self, client, db, keys, serve, data, timeout_ms, timeout_reply, cmd):
         self.client = client
@@ -60,6 +61,7 @@ class BlockedState:
         self.timeout_reply = timeout_reply
         self.cmd = cmd  # the blocked Command (statistics), or None
         self.t0 = time.perf_counter()  # (latency-tracking: a blocked command's time runs until it is served)
+        self.argv = None  # the blocked command (SLOWLOG, when served)
 
     def client_unblock(self, client, as_error: bool) -> bool:
         """CLIENT UNBLOCK (admin.py calls this): reply as on timeout, or with the UNBLOCKED error."""
@@ -95,10 +97,11 @@ class Blocking:
     # -- blocking ---------------------------------------------------------------------------------
 
     def block(self, client, db, keys, timeout_ms: int, serve, data=None, timeout_reply=NULL_ARRAY,
-              cmd=None) -> BlockedState:
+              cmd=None, argv=None) -> BlockedState:
         """blockForKeys: make ``client`` wait for any of ``keys`` of ``db``.  Duplicate keys count once."""
         distinct = list(dict.fromkeys(keys))
         state = BlockedState(client, db, distinct, serve, data, timeout_ms, timeout_reply, cmd)
+        state.argv = argv
         waiting = self.waiting
         for key in distinct:
             wk = (db.id, key)
@@ -116,7 +119,7 @@ class Blocking:
         client.update_slow()
         return state
 
-    def unblock(self, client, reply=None) -> None:
+    def unblock(self, client, reply=None, served: bool = False) -> None:
         """unblockClient: forget the client's wait; write ``reply`` (a reply value, or Raw bytes) if
         given; its pipelined commands run on the next loop turn."""
         state = client.blocked
@@ -140,8 +143,16 @@ class Blocking:
         if state.cmd is not None and not client.closing and self.node.config.values["latency-tracking"]:
             record_latency(state.cmd, int((time.perf_counter() - state.t0) * 1e6))  # updateStatsOnUnblock
         if reply is not None and not client.closing:
+            t_reply = time.perf_counter()  # (served: the reply was made just before)
             client._reply(reply if type(reply) is Raw else Raw(encode(reply, client.resp3)))
             client.flush()
+            node = self.node
+            if served and state.argv is not None and node.timing_threshold is not None:
+                # updateStatsOnUnblock: the command goes to the SLOWLOG when served (7.0: not on timeout),
+                # with the time it took to reply (not the time it waited), under its original arguments
+                d = time.perf_counter() - t_reply
+                if d >= node.timing_threshold:
+                    node.timer.record(client, state.cmd, state.argv, d)
         client.update_slow()
         if client.paused_queue and not client.closing:
             loop = self.node.loop or asyncio.get_event_loop()
@@ -248,7 +259,7 @@ class Blocking:
                             mine = tracking.pending
                             tracking.current, tracking.pending = prev_current, prev_pending
                         if reply is not None:
-                            self.unblock(client, reply)
+                            self.unblock(client, reply, served=True)
                         if mine:
                             tracking.pending = mine
                             tracking.after_command(client)

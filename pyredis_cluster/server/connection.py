@@ -563,6 +563,10 @@ class Client(asyncio.Protocol):
                 tracking.remember_keys(reader, cmd, argv)  # the keys it read may now be cached by the client
         if tracking.pending and caller is None and not node.exec_depth:
             tracking.after_command(self)  # afterCommand: invalidations of its own keys, after the reply
+        if node.timing_threshold != timing:  # the command changed it (CONFIG SET slowlog-log-slower-than):
+            if timing is None and not tracked:  # Redis compares the duration with the new threshold
+                t0 = _clock()  # (not timed from its start: counted as 0 us)
+            timing = node.timing_threshold
         if (timing is not None or tracked) and self.blocked is None:  # (a blocked command: when served)
             d = _clock() - t0
             us = int(d * 1e6)

@@ -234,6 +234,8 @@ class Timing:
         """A read batch served wholly on the fast path took ``seconds``."""
         node = self.node
         if len(cmds) == 1:
+            if c.blocked is not None:  # it blocked: timed when served (updateStatsOnUnblock), not now
+                return
             argv = cmds[0]
             cmd = node.cmd_lookup.get(argv[0])
             if cmd is None:

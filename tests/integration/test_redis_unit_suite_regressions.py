@@ -705,3 +705,29 @@ def test_commands_pipelined_after_quit_are_not_run(server):
         assert c.read_until_close() == b"+OK\r\n"
     with RawClient(server.port) as c:
         assert c.call("EXISTS", "foo") == b":0\r\n"
+
+
+def _slowlog_args(c, n: int) -> list:
+    return [[bytes(a) for a in e[3]] for e in parse(c.call("SLOWLOG", "GET", str(n)))]
+
+
+def test_slowlog_threshold_change_and_blocked_commands(server):
+    """slowlog.tcl "logged entry sanity check" (the CONFIG SET that lowers the threshold is logged: the
+    threshold is read after the command) and "Rewritten commands are logged as their original command"
+    (a blocked BLPOP is logged when served, as sent; 7.0 logs neither its blocking call nor a timeout)."""
+    with RawClient(server.port) as c, RawClient(server.port) as b:
+        assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "100000") == b"+OK\r\n"
+        assert c.call("SLOWLOG", "RESET") == b"+OK\r\n"
+        assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == b"+OK\r\n"
+        assert _slowlog_args(c, 5) == [[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"]]
+        b.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n")
+        _wait(lambda: _info(c, "clients")["blocked_clients"] == "1", what="blocked client")
+        assert c.call("MULTI") == b"+OK\r\n"
+        c.call("LPUSH", "l", "foo")
+        c.call("SLOWLOG", "RESET")
+        assert c.call("EXEC") == b"*2\r\n:1\r\n+OK\r\n"
+        assert parse(b.read_reply()) == [b"l", b"foo"]
+        assert _slowlog_args(c, 5) == [[b"BLPOP", b"l", b"0"], [b"SLOWLOG", b"RESET"]]
+        assert c.call("SLOWLOG", "RESET") == b"+OK\r\n"
+        assert c.call("BZPOPMIN", "z", "0.01") == b"*-1\r\n"
+        assert _slowlog_args(c, 5) == [[b"SLOWLOG", b"RESET"]]
