@@ -1096,6 +1096,10 @@ class Persistence:
             self.aof_rewrite_scheduled = True
             node.log.warning("AOF was enabled but there is already another background operation. An AOF background "
                              "was scheduled to start when possible.")
+        elif node.exec_depth:  # (server.in_exec: the rewrite starts from the cron, after the transaction)
+            self.aof_rewrite_scheduled = True
+            node.log.warning("AOF was enabled during a transaction. An AOF background was scheduled to start "
+                             "when possible.")
         else:
             if self.child_type == CHILD_AOF:
                 node.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping "

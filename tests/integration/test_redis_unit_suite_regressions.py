@@ -731,3 +731,26 @@ def test_slowlog_threshold_change_and_blocked_commands(server):
         assert c.call("SLOWLOG", "RESET") == b"+OK\r\n"
         assert c.call("BZPOPMIN", "z", "0.01") == b"*-1\r\n"
         assert _slowlog_args(c, 5) == [[b"SLOWLOG", b"RESET"]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_appendonly_enabled_in_a_transaction_schedules_the_rewrite(kind):
+    """multi.tcl "MULTI with config set appendonly": CONFIG SET appendonly yes inside EXEC schedules the
+    rewrite (logged) that the cron starts after the transaction; the AOF then holds the data."""
+    srv = start_server(kind)
+    try:
+        with RawClient(srv.port) as c:
+            assert c.call("MULTI") == b"+OK\r\n"
+            c.call("SET", "foo", "bar")
+            c.call("CONFIG", "SET", "appendonly", "yes")
+            assert c.call("EXEC") == b"*2\r\n+OK\r\n+OK\r\n"
+            assert "AOF was enabled during a transaction. An AOF background was scheduled to start when " \
+                   "possible." in srv.log()
+            _wait(lambda: _info(c, "persistence")["aof_rewrite_in_progress"] == "0"
+                  and _info(c, "persistence")["aof_rewrite_scheduled"] == "0"
+                  and _info(c, "persistence")["aof_last_bgrewrite_status"] == "ok"
+                  and int(_info(c, "stats")["total_forks"]) >= 1, what="the rewrite done")
+            assert c.call("SET", "after", "1") == b"+OK\r\n"
+            assert b"after" in _aof_incr_text(srv.workdir)
+    finally:
+        srv.stop()
