@@ -752,7 +752,7 @@ def client_getname(c, argv):
 @command("client|info")
 def client_info(c, argv):
     c.last_cmd = "client|info"
-    return Verbatim((c.describe() + "\n").encode("latin-1", "replace"))
+    return Verbatim((c.describe(argv) + "\n").encode("latin-1", "replace"))
 
 
 @command("client|list")
@@ -774,7 +774,8 @@ def client_list(c, argv):
         raise CommandError(errors.SYNTAX)
     else:
         chosen = _live_clients(node)
-    return Verbatim("".join(cl.describe() + "\n" for cl in chosen).encode("latin-1", "replace"))
+    lines = (cl.describe(argv if cl is c else None) + "\n" for cl in chosen)
+    return Verbatim("".join(lines).encode("latin-1", "replace"))
 
 
 def _user_exists(node, name: bytes) -> bool:

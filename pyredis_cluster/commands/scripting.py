@@ -448,8 +448,9 @@ class Scripting:
         if caller.acl_user.restricted and not caller.is_master:
             r, idx = node.acl.check_user(caller.acl_user, cmd, argv)
             if r:
-                try:
-                    node.acl.add_log(caller, r, "lua", cmd.name.encode() if r == 1 else argv[idx], None)
+                try:  # the caller's client-info shows the script's command (Redis set c->lastcmd before it ran)
+                    caller.last_cmd = run.argv[0].decode("latin-1").lower()
+                    node.acl.add_log(caller, r, "lua", cmd.name.encode() if r == 1 else argv[idx], None, run.argv)
                 except Exception:
                     pass
                 return ("The user executing the script %s" % _ACL_SCRIPT_MESSAGES.get(r, "no permission")).encode()

@@ -56,7 +56,7 @@ def hello(c, argv):
         opt = argv[i].lower()
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
-            _authenticate(c, argv[i + 1], argv[i + 2], argv[0])
+            _authenticate(c, argv[i + 1], argv[i + 2], argv[0], argv)
             i += 3
         elif opt == b"setname" and more >= 1:
             _check_client_name(argv[i + 1])
@@ -94,9 +94,9 @@ def _check_client_name(name: bytes) -> None:
             raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
 
 
-def _authenticate(c, user: bytes, password: bytes, cmdname: bytes = b"auth") -> None:
+def _authenticate(c, user: bytes, password: bytes, cmdname: bytes = b"auth", argv=None) -> None:
     """ACLAuthenticateUser (server/acl.py): a failure is logged in the ACL LOG as Redis does."""
-    if not c.node.acl.authenticate(c, user, password, cmdname):
+    if not c.node.acl.authenticate(c, user, password, cmdname, argv):
         raise CommandError(errors.WRONGPASS)
 
 
@@ -107,9 +107,9 @@ def auth(c, argv):
     if len(argv) == 2:
         if c.node.acl.default_user.nopass:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
-        _authenticate(c, b"default", argv[1], argv[0])
+        _authenticate(c, b"default", argv[1], argv[0], argv)
     else:
-        _authenticate(c, argv[1], argv[2], argv[0])
+        _authenticate(c, argv[1], argv[2], argv[0], argv)
     return OK
 
 

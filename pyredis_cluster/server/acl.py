@@ -991,7 +991,7 @@ class Acl:
         u = self.default_user
         return not u.nopass or not u.enabled
 
-    def authenticate(self, c, username: bytes, password: bytes, cmdname: bytes = b"auth") -> bool:
+    def authenticate(self, c, username: bytes, password: bytes, cmdname: bytes = b"auth", argv=None) -> bool:
         """checkPasswordBasedAuth: switch the client to the user, or log the failure."""
         u = self.users.get(username)
         if u is not None and u.check_password(password):
@@ -1002,7 +1002,8 @@ class Acl:
             return True
         self.denied_auth += 1
         c.last_cmd = _text(cmdname).lower()  # (Redis set c->lastcmd before running the command)
-        self.add_log(c, ACL_DENIED_AUTH, CTX_MULTI if c.multi is not None else CTX_TOPLEVEL, cmdname, username)
+        self.add_log(c, ACL_DENIED_AUTH, CTX_MULTI if c.multi is not None else CTX_TOPLEVEL, cmdname, username,
+                     argv)
         return False
 
     def set_default_auth(self, c) -> None:
@@ -1098,7 +1099,7 @@ class Acl:
             obj = argv[idx]
         if not in_exec:
             c.last_cmd = cmd.name  # Redis set c->lastcmd before the check: the log's client info shows it
-        self.add_log(c, r, ctx, obj, None)
+        self.add_log(c, r, ctx, obj, None, argv)
         if in_exec:
             reason = {ACL_DENIED_CMD: "no permission to execute the command or subcommand",
                       ACL_DENIED_KEY: "no permission to touch the specified keys",
@@ -1109,10 +1110,11 @@ class Acl:
 
     # -- the ACL log -------------------------------------------------------------------------------
 
-    def add_log(self, c, reason, context, obj: bytes, username) -> None:
-        """addACLLogEntry: group with a recent similar entry (among the last 10), else add one."""
+    def add_log(self, c, reason, context, obj: bytes, username, argv=None) -> None:
+        """addACLLogEntry: group with a recent similar entry (among the last 10), else add one.
+        ``argv``: the command the client is running (its client-info's argv-mem)."""
         name = username if username is not None else c.acl_user.name
-        le = LogEntry(reason, context, obj, name, c.describe().encode("latin-1"))
+        le = LogEntry(reason, context, obj, name, c.describe(argv).encode("latin-1"))
         log = self.log
         for i, cur in enumerate(log[:10]):
             if cur.matches(le):

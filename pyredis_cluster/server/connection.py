@@ -620,9 +620,14 @@ class Client(asyncio.Protocol):
 
     # -- introspection ---------------------------------------------------------------------------
 
-    def describe(self) -> str:
-        """One CLIENT LIST line (without the newline)."""
+    def describe(self, argv=None) -> str:
+        """One CLIENT LIST line (without the newline). ``argv``: the command this client is running
+        (argv-mem: Redis's c->argv_len_sum, the lengths of its arguments; a blocked client keeps its
+        blocking command's)."""
         now = time.time()
+        if argv is None and self.blocked is not None:
+            argv = getattr(self.blocked, "argv", None)
+        argv_mem = sum(map(len, argv)) if argv else 0
         flags = ""
         if self.is_master:
             flags += "M"
@@ -662,7 +667,7 @@ class Client(asyncio.Protocol):
                 self.id, self.addr, self.laddr, self.fd, self.name.decode("latin-1"), int(now - self.ctime),
                 int(time.monotonic() - self.last_interaction), flags, self.db.id, len(self.channels),
                 len(self.patterns), len(self.shard_channels), len(self.multi) if self.multi is not None else -1,
-                qbuf, max(0, self.qb_alloc - qbuf), 0, self.rb_size, self.rb_peak, 1 if omem else 0, omem,
+                qbuf, max(0, self.qb_alloc - qbuf), argv_mem, self.rb_size, self.rb_peak, 1 if omem else 0, omem,
                 client_memory(self, qbuf, omem),
                 self.last_cmd, self.user, self.tracking_redir if self.tracking else -1,
                 3 if self.resp3 else 2,
