@@ -100,6 +100,7 @@ EMPTY_ARRAY = Raw(b"*0\r\n")
 NO_REPLY = Raw(b"")  # the command answered already (or must not answer, e.g. CLIENT REPLY OFF)
 
 _NULL2 = b"$-1\r\n"
+BULK_HEADERS = [b"$%d\r\n" % n for n in range(512)]  # "$<len>\r\n" of short bulk strings
 _NULL3 = b"_\r\n"
 
 

@@ -22,6 +22,8 @@ import re
 
 import hiredis
 
+from .reply import BULK_HEADERS
+
 PROTO_INLINE_MAX_SIZE = 64 * 1024  # server.h: max size of inline reads / count lines
 INT_MAX = 2**31 - 1
 
@@ -29,7 +31,6 @@ INT_MAX = 2**31 - 1
 # Chunks announcing a million elements or more (or anything odd-looking) take the exact path instead.
 _BIG_COUNT = re.compile(rb"\*[^\r]{7}")
 _big_count = _BIG_COUNT.search
-_BULK_HEADERS = [b"$%d\r\n" % n for n in range(512)]  # "$<len>\r\n" of short arguments
 
 # string2ll (util.c) is strict: optional '-', no '+', no spaces, no leading zeros.
 _STRICT_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
@@ -109,7 +110,7 @@ class RequestParser:
             la = len(arg)
             end = len(data) - 2
             if data.endswith(arg, 0, end) and data.endswith(
-                    _BULK_HEADERS[la] if la < 512 else b"$%d\r\n" % la, 0, end - la):
+                    BULK_HEADERS[la] if la < 512 else b"$%d\r\n" % la, 0, end - la):
                 # Most likely a command boundary (checked exactly, and only, when it matters: see
                 # _hiredis_clean).
                 self._at_boundary = True

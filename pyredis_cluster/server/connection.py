@@ -20,7 +20,7 @@ from ..commands.transactions import exec_ as _exec
 from ..commands.transactions import exec_abort
 from ..commands.scripting import script_allows_stale, script_declares_flags
 from ..errors import CommandError
-from ..protocol.reply import NO_REPLY, QUEUED, Raw, encode, error_bytes
+from ..protocol.reply import BULK_HEADERS, NO_REPLY, QUEUED, Raw, encode, error_bytes
 from ..cluster.slots import key_hash_slot
 from ..protocol.request import RequestParser
 from ..commands import events  # PYREDIS EVENTS, also without the admin commands
@@ -391,8 +391,9 @@ class Client(asyncio.Protocol):
             t = type(r)
             if t is Raw:
                 out.append(r)
-            elif t is bytes:
-                out.append(b"$%d\r\n%s\r\n" % (len(r), r))
+            elif t is bytes:  # (three pieces: the join of flush copies the value once)
+                n = len(r)
+                out.extend((BULK_HEADERS[n] if n < 512 else b"$%d\r\n" % n, r, b"\r\n"))
             elif t is int:
                 out.append(b":%d\r\n" % r)
             else:

@@ -268,11 +268,10 @@ class Node:
         if override is None and not pending and not self.exec_depth:  # the common case: one command
             if argv is None:
                 return
+            repl = self.repl
+            if (repl.backlog.buf is not None or repl.master.replicas) and not client.is_master:
+                repl.master.propagate(client.db.id, argv)  # (MasterSide.active, inline: once per write)
             aof = self.aof_feed
-            if not client.is_master:
-                master = self.repl.master
-                if master.active():
-                    master.propagate(client.db.id, argv)
             if aof is not None:
                 aof(client.db.id, argv)
             return
