@@ -44,6 +44,7 @@ class Replication:
         node = self.node
         # (server.masterhost: CONFIG GET / REWRITE replicaof report the current master)
         node.config.values["replicaof"] = None if host is None else (host, port)
+        node.oom.set(-1)  # the replica or master class of oom-score-adj-values
         if host is None:
             if self.link is None:
                 return

@@ -153,6 +153,9 @@ class Node:
         self.port = cfg["port"]
         self.loop = None
         self.config.on_change = self._config_changed
+        from .oom import OomScore
+
+        self.oom = OomScore(self)  # oom-score-adj (setOOMScoreAdj)
         self.tcp_port = None
         self.faults = None  # fault injection for tests (server/faults.py): with pyredis-admin-commands yes
         if cfg["pyredis-admin-commands"]:
@@ -447,6 +450,9 @@ class Node:
             self.rebind(name)
         elif name in ("appendonly", "appendfsync", "aof-timestamp-enabled", "aof-disable-auto-gc"):
             self.persistence.config_changed(name, old, new)
+        elif name in ("oom-score-adj", "oom-score-adj-values"):  # updateOOMScoreAdj
+            if not self.oom.set(-1):
+                raise ValueError("Failed to set current oom_score_adj. Check server logs.")
         elif name == "repl-backlog-size":  # resizeReplicationBacklog: at least 16 KB
             self.config.values[name] = self.repl.backlog.resize(new)
 
@@ -618,6 +624,7 @@ class Node:
         await self._listen()
         self._ascii_art()
         self.log.warning("Server initialized")
+        self.oom.set(-1)  # main(): the configured oom-score-adj applies from the start
         steps = self.persistence.load_at_start_steps()  # AOF or dump.rdb (raises PersistenceError: do not start)
         last = time.monotonic()
         try:

@@ -36,6 +36,7 @@ import time
 from ..commands import persistence as _commands  # noqa: F401  (registers SAVE, BGSAVE, BGREWRITEAOF ...)
 from ..store import aof as aofmod
 from ..store import rdb
+from .oom import OOM_BGCHILD
 from ..commands.scripting import flush_functions, function_codes, load_functions
 from ..errors import CommandError
 from ..protocol.reply import error_bytes
@@ -578,6 +579,7 @@ class Persistence:
                     low = fd + 1
                 os.closerange(low, max(soft, 1024))
                 node.log.role = "C"
+                node.oom.set(OOM_BGCHILD)  # redisFork: the child's own class of oom-score-adj-values
                 reporter = _ChildReporter(wfd, node, kind, self._key_save_delay())
                 self._child_report = reporter
                 work()

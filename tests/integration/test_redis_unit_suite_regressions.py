@@ -754,3 +754,46 @@ def test_appendonly_enabled_in_a_transaction_schedules_the_rewrite(kind):
             assert b"after" in _aof_incr_text(srv.workdir)
     finally:
         srv.stop()
+
+
+def _oom_score(pid: int) -> int:
+    with open("/proc/%d/oom_score_adj" % pid) as f:
+        return int(f.read())
+
+
+def _children(pid: int) -> list:
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_oom_score_adj_is_relative_to_the_score_the_process_had(kind):
+    """oom-score-adj.tcl: relative mode adds each class's value (master, replica, fork child) to the score
+    the process had when the node took control of it; absolute writes the value; 'no' restores the base."""
+    srv = start_server(kind)
+    try:
+        with open("/proc/%d/oom_score_adj" % srv.pid, "w") as f:
+            f.write("22\n")
+        with RawClient(srv.port) as c:
+            assert c.call("CONFIG", "SET", "oom-score-adj-values", "9 19 29", "oom-score-adj", "yes") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 31
+            assert c.call("REPLICAOF", "127.0.0.1", "1") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 41
+            assert c.call("REPLICAOF", "NO", "ONE") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 31
+            assert c.call("CONFIG", "SET", "oom-score-adj-values", "10 19 29") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 32
+            c.call("SET", "k", "v")
+            assert c.call("CONFIG", "SET", "rdb-key-save-delay", "1000000") == b"+OK\r\n"
+            assert c.call("BGSAVE") == b"+Background saving started\r\n"
+            _wait(lambda: any(_oom_score(p) == 51 for p in _children(srv.pid)), timeout=5,
+                  what="the fork child at base + 29")
+            assert c.call("CONFIG", "SET", "oom-score-adj", "absolute") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 10
+            assert c.call("CONFIG", "SET", "oom-score-adj", "no") == b"+OK\r\n"
+            assert _oom_score(srv.pid) == 22
+    finally:
+        srv.stop()
