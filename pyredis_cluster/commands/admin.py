@@ -572,7 +572,7 @@ def _stats_section(node) -> list:
         ("tracking_total_prefixes", len(node.tracking.prefixes)),
         ("unexpected_error_replies", getattr(stats, "unexpected_error_replies", 0)),
         ("total_error_replies", stats.total_error_replies),
-        ("dump_payload_sanitizations", 0),
+        ("dump_payload_sanitizations", node.sanitizations.n),
         ("total_reads_processed", getattr(stats, "reads_processed", stats.commands)),
         ("total_writes_processed", getattr(stats, "writes_processed", stats.commands)),
         ("io_threaded_reads_processed", 0),

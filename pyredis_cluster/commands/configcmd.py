@@ -81,6 +81,7 @@ def config_resetstat(c, argv):
     node.stats.reset()
     node.stats.reply_buffer_shrinks = node.stats.reply_buffer_expands = 0
     node.stats.lazyfreed_objects = 0  # lazyfreeResetStats
+    node.sanitizations.n = 0  # stat_dump_payload_sanitizations
     for cmd in table.COMMANDS.values():
         _reset_command_stats(cmd)
     for hook in getattr(node, "resetstat_hooks", ()):

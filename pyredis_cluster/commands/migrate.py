@@ -121,7 +121,7 @@ def _restore(c, argv):
         value = load_payload(argv[3], check_crc=not getattr(c.node, "skip_checksum_validation", False),
                              zset_limits=(c.node.config["zset-max-listpack-entries"],
                                           c.node.config["zset-max-listpack-value"]),
-                             deep=deep_sanitization(c))
+                             deep=deep_sanitization(c), tally=c.node.sanitizations)
     except RDBError as e:
         msg = str(e)
         detail = getattr(e, "detail", None)

@@ -315,7 +315,8 @@ class ReplicaLink:
         info: dict = {}
         steps = rdb.load_into_steps(payload, dbs, skip_expired=False, info=info,
                                     zset_limits=(cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"]),
-                                    key_load_delay=cfg["key-load-delay"])
+                                    key_load_delay=cfg["key-load-delay"],
+                                    deep=cfg["sanitize-dump-payload"] == "yes", tally=node.sanitizations)
         if loading_flag:
             node.loading = 1
         last = 0

@@ -156,6 +156,9 @@ class Node:
         from .oom import OomScore
 
         self.oom = OomScore(self)  # oom-score-adj (setOOMScoreAdj)
+        from ..store.integrity import Tally
+
+        self.sanitizations = Tally()  # INFO stats dump_payload_sanitizations (RESTORE and RDB loads add to it)
         self.tcp_port = None
         self.faults = None  # fault injection for tests (server/faults.py): with pyredis-admin-commands yes
         if cfg["pyredis-admin-commands"]:

@@ -260,7 +260,8 @@ class Persistence:
                 blob, node.dbs, skip_expired=_i_am_master(node), info=info, merge=merge,
                 zset_limits=(node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
                 key_load_delay=node.config["key-load-delay"],
-                deep=node.config["sanitize-dump-payload"] == "yes")  # (clients: not when loading)
+                deep=node.config["sanitize-dump-payload"] == "yes",  # (clients: not when loading)
+                tally=node.sanitizations)
         except rdb.RDBError as e:
             if at_start:
                 self._report_corrupt_rdb(e, blob)
@@ -382,7 +383,8 @@ class Persistence:
             try:
                 yield from rdb.load_into_steps(data, node.dbs, skip_expired=False, info=info, zset_limits=(
                     node.config["zset-max-listpack-entries"], node.config["zset-max-listpack-value"]),
-                    key_load_delay=node.config["key-load-delay"])
+                    key_load_delay=node.config["key-load-delay"],
+                    deep=node.config["sanitize-dump-payload"] == "yes", tally=node.sanitizations)
             except rdb.RDBError as e:
                 node.log.warning("Error reading the RDB base file %s, AOF loading aborted" % name)
                 raise AofError("Bad RDB data in the append only file %s at offset %d: %s"

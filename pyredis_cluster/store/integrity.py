@@ -25,6 +25,17 @@ INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 # -- listpack --------------------------------------------------------------------------------------------
 
 
+class Tally:
+    """A count its owner reads (the node: INFO stats dump_payload_sanitizations).  The loaders add one
+    per object they validate deeply (each listpack, intset, quicklist node, stream node: Redis's
+    ``stat_dump_payload_sanitizations++`` next to each deep check) without knowing whose count it is."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 def lp_encoded_size_bytes(b: int) -> int:
     """lpCurrentEncodedSizeBytes: bytes of the encoding and length of an entry (0: invalid encoding)."""
     if b < 0xF0:

@@ -788,12 +788,14 @@ def _pairs(items: list, lenient: bool, what: str, line: int) -> list:
     return items
 
 
-def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
+def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False, tally=None):
     """rdbLoadObject (``zset_limits``: the server's zset-max-listpack-entries and -value).  ``deep``: the
     deep integrity validation of sanitize-dump-payload yes.  Without it Redis checks only the headers of
     listpacks and intsets and trusts the rest, crashing later on what is corrupt; here whatever passes
     the header checks is decoded as far as it can be (see :func:`listpack_entries`), and the value is
-    always consistent.  Ziplists and zipmaps are always checked deeply, as in Redis."""
+    always consistent.  Ziplists and zipmaps are always checked deeply, as in Redis.  ``tally`` (an
+    :class:`~.integrity.Tally`), if given, counts the objects validated with ``deep`` checks."""
+    count = deep and tally is not None
     if t == TYPE_STRING:
         return r.string()
     if t == TYPE_LIST:
@@ -845,12 +847,14 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
                     raise corrupt("Ziplist integrity check failed.", 2081)
                 lst.extend(ziplist_entries(blob))
             else:
+                if count:
+                    tally.n += 1
                 if not lp_validate(blob, deep):
                     raise corrupt("Listpack integrity check failed.", 2071)
                 lst.extend(listpack_entries(blob, lenient=not deep))
         return lst
     if t == TYPE_STREAM_LISTPACKS or t == TYPE_STREAM_LISTPACKS_2:
-        return load_stream(r, t, _stream_corrupt, deep)
+        return load_stream(r, t, _stream_corrupt, deep, tally if count else None)
     if t not in (TYPE_HASH_ZIPMAP, TYPE_LIST_ZIPLIST, TYPE_SET_INTSET, TYPE_ZSET_ZIPLIST, TYPE_ZSET_LISTPACK,
                  TYPE_HASH_ZIPLIST, TYPE_HASH_LISTPACK):
         raise RDBError("Unknown RDB encoding type %d" % t)
@@ -867,6 +871,8 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
             raise corrupt("List ziplist integrity check failed.", 2189)
         return ListValue(ziplist_entries(blob))
     if t == TYPE_SET_INTSET:
+        if count:
+            tally.n += 1
         if not intset_validate(blob, deep):
             raise corrupt("Intset integrity check failed.", 2214)
         return SetValue(intset_members(blob))
@@ -877,6 +883,8 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
         items = _pairs(ziplist_entries(blob), False, what + " ziplist", line)
     else:
         what, line = ("Zset", 2255) if t == TYPE_ZSET_LISTPACK else ("Hash", 2301)
+        if count:
+            tally.n += 1
         if not lp_validate(blob, deep):
             raise corrupt("%s listpack integrity check failed." % what, line)
         items = _pairs(listpack_entries(blob, lenient=not deep), not deep, what + " listpack", line)
@@ -885,7 +893,8 @@ def read_value(r: _Reader, t: int, zset_limits=ZSET_LIMITS, deep: bool = False):
     return _make_zset([(m, _strtod(s)) for m, s in zip(items[::2], items[1::2])], zset_limits, False)
 
 
-def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS, deep: bool = False):
+def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS, deep: bool = False,
+                 tally=None):
     """verifyDumpPayload + rdbLoadObject: the value of a DUMP payload (``deep``: sanitize-dump-payload's
     deep integrity validation).  A corrupt value raises "ERR Bad data format" with ``detail``: the line
     Redis logs (at verbose level) for it, or None."""
@@ -899,7 +908,7 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
         raise RDBError("ERR DUMP payload version or checksum are wrong")
     r = _Reader(payload)  # like Redis: the value is read from the whole payload, footer included
     try:
-        value = read_value(r, r.byte(), zset_limits, deep)
+        value = read_value(r, r.byte(), zset_limits, deep, tally)
     except (RDBError, struct.error, IndexError, ValueError, OverflowError) as e:
         err = RDBError("ERR Bad data format")
         line = getattr(e, "line", None)
@@ -912,7 +921,7 @@ def load_payload(payload: bytes, check_crc: bool = True, zset_limits=ZSET_LIMITS
 
 
 def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset_limits=ZSET_LIMITS,
-             at: list | None = None, deep: bool = False):
+             at: list | None = None, deep: bool = False, tally=None):
     """Yield ("aux", key, value, None), ("function", code) and ("key", db, key, value, expire_ms) records
     of an RDB file.
 
@@ -921,7 +930,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset
     in ``blob`` the reading stopped.  ``at[0]``, if given, follows the offset of the record being read."""
     at = at if at is not None else [0]  # offset of the record being read, for error reports
     try:
-        yield from _iter_rdb(blob, check_crc, info, at, zset_limits, deep)
+        yield from _iter_rdb(blob, check_crc, info, at, zset_limits, deep, tally)
     except RDBError as e:
         if getattr(e, "offset", None) is None:
             e.offset = at[0]
@@ -933,7 +942,7 @@ def iter_rdb(blob: bytes, check_crc: bool = True, info: dict | None = None, zset
 
 
 def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_limits=ZSET_LIMITS,
-              deep: bool = False):
+              deep: bool = False, tally=None):
     if blob[:5] != b"REDIS":
         raise RDBError("Wrong signature trying to load DB from file")
     try:
@@ -973,7 +982,7 @@ def _iter_rdb(blob: bytes, check_crc: bool, info: dict | None, at: list, zset_li
             raise RDBError("module aux data is not supported")
         else:
             key = r.string()
-            value = read_value(r, op, zset_limits, deep)
+            value = read_value(r, op, zset_limits, deep, tally)
             yield ("key", db, key, value, expire)
             expire = None
     end = r.pos
@@ -1019,12 +1028,13 @@ def load_rdb_into(blob: bytes, dbs, now_ms: int | None = None, zset_limits=ZSET_
 
 
 def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
-              info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS, deep: bool = False) -> dict:
+              info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS, deep: bool = False,
+              tally=None) -> dict:
     """rdbLoadRio into ``dbs`` (added to what they hold): the dump.rdb of a starting master drops keys
     already expired (``skip_expired``); an AOF base keeps them, as Redis does for RDBFLAGS_AOF_PREAMBLE.
     Returns the aux fields; ``info`` receives ``end`` (see :func:`iter_rdb`), ``keys_loaded`` and
     ``keys_expired`` (INFO persistence rdb_last_load_keys_*)."""
-    steps = load_into_steps(blob, dbs, now_ms, skip_expired, info, merge, zset_limits, deep=deep)
+    steps = load_into_steps(blob, dbs, now_ms, skip_expired, info, merge, zset_limits, deep=deep, tally=tally)
     while True:
         try:
             next(steps)
@@ -1034,7 +1044,7 @@ def load_into(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = 
 
 def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: bool = True,
                     info: dict | None = None, merge: bool = False, zset_limits=ZSET_LIMITS,
-                    key_load_delay: int = 0, deep: bool = False):
+                    key_load_delay: int = 0, deep: bool = False, tally=None):
     """:func:`load_into` as a generator that yields the offset reached in ``blob`` after each key, so that
     a caller can serve events while loading (rdbLoadProgressCallback); it returns the aux fields.
     ``key_load_delay`` (microseconds, the key-load-delay setting) slows each key down (debugDelay)."""
@@ -1043,7 +1053,7 @@ def load_into_steps(blob: bytes, dbs, now_ms: int | None = None, skip_expired: b
     loaded = expired = 0
     info = info if info is not None else {}
     at = [0]
-    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at, deep=deep):
+    for rec in iter_rdb(blob, info=info, zset_limits=zset_limits, at=at, deep=deep, tally=tally):
         if rec[0] == "aux":
             aux[rec[1]] = rec[2]
             continue

@@ -498,9 +498,10 @@ def _load_node(master, items: list, lenient: bool, errcls):
     return node
 
 
-def load_stream(r, t: int, errcls, deep: bool = True):
+def load_stream(r, t: int, errcls, deep: bool = True, tally=None):
     """rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS(_2); ``r`` is rdb.py's reader, ``errcls`` makes the
-    exception of a corrupt stream from Redis's reason; ``deep``: sanitize-dump-payload's deep checks."""
+    exception of a corrupt stream from Redis's reason; ``deep``: sanitize-dump-payload's deep checks
+    (``tally``, if given, counts each node so validated)."""
     from .integrity import stream_lp_validate
     from .rdb import listpack_entries
 
@@ -512,6 +513,8 @@ def load_stream(r, t: int, errcls, deep: bool = True):
             raise errcls("Stream node key entry is not the size of a stream ID")
         master = struct.unpack(">QQ", key)
         lp = r.string()
+        if tally is not None and deep:
+            tally.n += 1
         if not stream_lp_validate(lp, deep):
             raise errcls("Stream listpack integrity check failed.")
         items = listpack_entries(lp, lenient=not deep)

@@ -797,3 +797,46 @@ def test_oom_score_adj_is_relative_to_the_score_the_process_had(kind):
             assert _oom_score(srv.pid) == 22
     finally:
         srv.stop()
+
+
+def _sanitizations(c) -> int:
+    return int(_info(c, "stats")["dump_payload_sanitizations"])
+
+
+def test_dump_payload_sanitizations_counts_each_deeply_checked_object(server):
+    """INFO stats dump_payload_sanitizations (rdbLoadObject): one per listpack, intset, quicklist node and
+    stream node validated with deep checks (sanitize-dump-payload yes, or clients for a normal client), in
+    RESTORE and when an RDB is loaded; CONFIG RESETSTAT clears it."""
+    with RawClient(server.port) as c:
+        assert c.call("CONFIG", "SET", "list-max-listpack-size", "2", "stream-node-max-entries", "2") == b"+OK\r\n"
+        c.call("RPUSH", "list", "a", "b", "c", "d", "e")  # 3 quicklist nodes
+        c.call("SADD", "intset", "1", "2", "3")  # 1 intset
+        c.call("HSET", "hash", "f", "v")  # 1 listpack
+        c.call("SET", "str", "v")  # nothing to validate
+        for i in range(5):  # 3 stream nodes
+            c.call("XADD", "stream", "%d-1" % (i + 1), "f", "v")
+        dumps = {k: parse(c.call("DUMP", k)) for k in ("list", "intset", "hash", "str", "stream")}
+        expected = {"list": 3, "intset": 1, "hash": 1, "str": 0, "stream": 3}
+        assert _sanitizations(c) == 0
+
+        def restore_all():
+            for k, payload in dumps.items():
+                assert c.call("RESTORE", k, "0", payload, "REPLACE") == b"+OK\r\n"
+
+        restore_all()  # sanitize-dump-payload no (the default): header checks only
+        assert _sanitizations(c) == 0
+        assert c.call("CONFIG", "SET", "sanitize-dump-payload", "yes") == b"+OK\r\n"
+        for k, payload in dumps.items():
+            before = _sanitizations(c)
+            assert c.call("RESTORE", k, "0", payload, "REPLACE") == b"+OK\r\n"
+            assert _sanitizations(c) - before == expected[k], k
+        assert c.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+        assert _sanitizations(c) == 0
+        assert c.call("CONFIG", "SET", "sanitize-dump-payload", "clients") == b"+OK\r\n"
+        restore_all()
+        assert _sanitizations(c) == 8
+        assert c.call("DEBUG", "RELOAD") == b"+OK\r\n"  # clients: not when loading
+        assert _sanitizations(c) == 8
+        assert c.call("CONFIG", "SET", "sanitize-dump-payload", "yes") == b"+OK\r\n"
+        assert c.call("DEBUG", "RELOAD") == b"+OK\r\n"
+        assert _sanitizations(c) == 16
