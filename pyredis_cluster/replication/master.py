@@ -180,6 +180,26 @@ class MasterSide:
 
     # -- PSYNC / SYNC ------------------------------------------------------------------------------
 
+    def _log_no_partial(self, client, replid: str, offset: int) -> None:
+        """masterTryPartialResynchronization: why a PSYNC gets a full resynchronization."""
+        bl = self.backlog
+        log = self.node.log
+        if replid != bl.replid and (replid != bl.replid2 or offset > bl.second_replid_offset):
+            if replid[:1] == "?":
+                log.notice("Full resync requested by replica %s" % self.replica_name(client))
+            elif replid != bl.replid2:
+                log.notice("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for "
+                           "'%s', my replication IDs are '%s' and '%s')" % (replid, bl.replid, bl.replid2))
+            else:
+                log.notice("Partial resynchronization not accepted: Requested offset for second ID was %d, but I "
+                           "can reply up to %d" % (offset, bl.second_replid_offset))
+            return
+        log.notice("Unable to partial resync with replica %s for lack of backlog (Replica request was: %d)."
+                   % (self.replica_name(client), offset))
+        if offset > bl.offset:
+            log.warning("Warning: replica %s tried to PSYNC with an offset that is greater than the master "
+                        "replication offset." % self.replica_name(client))
+
     def psync(self, client, replid: str, offset: int, is_sync: bool = False):
         node = self.node
         repl = self.repl
@@ -192,6 +212,8 @@ class MasterSide:
             node.log.notice("Replica %s asks for synchronization" % self.replica_name(client))
             node.log.warning("Replica %s asks for synchronization but with a wrong offset" % self.replica_name(client))
             return "ERR value is not an integer or out of range"
+        if not is_sync:
+            node.log.notice("Replica %s asks for synchronization" % self.replica_name(client))
         if not is_sync and bl.can_continue(replid, offset):
             data = bl.read_from(offset)
             psync2 = "psync2" in getattr(client, "repl_capa", ())
@@ -202,10 +224,13 @@ class MasterSide:
             node.log.notice("Partial resynchronization request from %s accepted. Sending %d bytes of backlog "
                             "starting from offset %d." % (self.replica_name(client), len(data), offset))
             return NO_REPLY
-        if not is_sync and replid != "?":
-            node.stats.sync_partial_err += 1
+        if not is_sync:
+            self._log_no_partial(client, replid, offset)
+            if replid != "?":
+                node.stats.sync_partial_err += 1
+        else:
+            node.log.notice("Replica %s asks for synchronization" % self.replica_name(client))
         node.stats.sync_full += 1
-        node.log.notice("Replica %s asks for synchronization" % self.replica_name(client))
         # Full resynchronization: the replica waits for a snapshot to start (SLAVE_STATE_WAIT_BGSAVE_START)
         now = time.monotonic()
         client.repl_state = WAIT_BGSAVE_START

@@ -657,3 +657,33 @@ def test_a_replica_whose_command_makes_a_reply_is_disconnected(kind):
             assert _info(c)["connected_slaves"] == "0"
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_refused_partial_resync_is_logged_with_its_reason(kind):
+    """masterTryPartialResynchronization logs why a PSYNC cannot continue: an unknown replication ID, an
+    offset the backlog does not hold (and one past the master's offset), or "?" (a full resync asked for)."""
+    srv = start_server(kind)
+    try:
+        with RawClient(srv.port) as c:
+            info = _info(c)
+            c.send_raw(b"PSYNC " + b"a" * 40 + b" 1\r\n")
+            _wait(lambda: "Replication ID mismatch" in srv.log(), what="the log line")
+            assert ("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '%s', my "
+                    "replication IDs are '%s' and '%s')" % ("a" * 40, info["master_replid"], info["master_replid2"])
+                    ) in srv.log()
+        with RawClient(srv.port) as admin, RawClient(srv.port) as c2, RawClient(srv.port) as c3:
+            replid = _info(admin)["master_replid"]
+            c2.send_raw(b"PSYNC %s 999999\r\n" % replid.encode())
+            c3.send_raw(b"PSYNC ? -1\r\n")
+            _wait(lambda: "for lack of backlog" in srv.log() and "Full resync requested" in srv.log(),
+                  what="the log lines")
+            log = srv.log()
+            assert "Replica 127.0.0.1:<unknown-replica-port> asks for synchronization" in log
+            assert ("Unable to partial resync with replica 127.0.0.1:<unknown-replica-port> for lack of backlog "
+                    "(Replica request was: 999999).") in log
+            assert ("Warning: replica 127.0.0.1:<unknown-replica-port> tried to PSYNC with an offset that is "
+                    "greater than the master replication offset.") in log
+            assert "Full resync requested by replica 127.0.0.1:<unknown-replica-port>" in log
+    finally:
+        srv.stop()
