@@ -91,6 +91,9 @@ class Host:
     def pause_writes(self, until_ms: int) -> None:
         pass
 
+    def unpause_writes(self) -> None:
+        """End the pause of :meth:`pause_writes` (unpauseClients(PAUSE_DURING_FAILOVER))."""
+
     def ensure_replicating(self, node) -> None:
         """Replicate from ``node`` unless already doing so."""
 
@@ -338,7 +341,11 @@ class ClusterState:
         self.reset_manual_failover()
 
     def reset_manual_failover(self) -> None:
-        """resetManualFailover."""
+        """resetManualFailover.  A master that was being failed over paused its writers: whatever the
+        outcome, they go on now (a former master, now a replica, must also apply its new master's
+        stream, which a write pause would hold)."""
+        if self.mf_slave is not None:
+            self.host.unpause_writes()
         self.mf_end = 0
         self.mf_can_start = False
         self.mf_slave = None

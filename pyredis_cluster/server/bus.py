@@ -83,6 +83,10 @@ class NodeHost(Host):
     def pause_writes(self, until_ms: int) -> None:
         self.node.pause_clients(max(0.0, (until_ms - now_ms()) / 1000.0), writes_only=True)
 
+    def unpause_writes(self) -> None:
+        if self.node.pause_until:
+            self.node.unpause_clients()
+
 
 class BusProtocol(asyncio.Protocol):
     def __init__(self, bus: "ClusterBus", link=None):

@@ -43,6 +43,9 @@ class SimHost(Host):
     def pause_writes(self, until_ms: int) -> None:
         self.paused_until = until_ms
 
+    def unpause_writes(self) -> None:
+        self.paused_until = 0
+
 
 @dataclass(eq=False)
 class SimNode:
