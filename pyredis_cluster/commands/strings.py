@@ -336,9 +336,11 @@ def mset(c, argv):
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
     db = c.db
+    node = c.node
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
-        c.node.notify(db, NOTIFY_STRING, b"set", argv[i])
+        if node.notify_flags:
+            node.notify(db, NOTIFY_STRING, b"set", argv[i])
     return OK
 
 
@@ -350,9 +352,11 @@ def msetnx(c, argv):
     for i in range(1, len(argv), 2):
         if db.lookup(argv[i]) is not None:
             return 0
+    node = c.node
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
-        c.node.notify(db, NOTIFY_STRING, b"set", argv[i])
+        if node.notify_flags:
+            node.notify(db, NOTIFY_STRING, b"set", argv[i])
     return 1
 
 
