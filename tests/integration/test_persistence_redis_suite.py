@@ -136,7 +136,9 @@ def test_sigabrt_writes_a_crash_report_and_kills_the_process(servers, kind):
     servers.append(srv)
     os.kill(srv.pid, signal.SIGABRT)
     srv.proc.wait(15)
-    assert srv.proc.returncode == -signal.SIGABRT
+    # (redis-server's crash handler now and then faults itself while it writes the report -- it runs in
+    # the signal handler, wherever the signal fell -- and dies of SIGSEGV: seen once in ~30 CI runs)
+    assert srv.proc.returncode == -signal.SIGABRT or kind == "redis" and srv.proc.returncode == -signal.SIGSEGV
     log = srv.log()
     assert "=== REDIS BUG REPORT START: Cut & paste starting from here ===" in log
     assert re.search(r"Redis 7\.0\.\d+ crashed by signal: 6, si_code: 0", log)
