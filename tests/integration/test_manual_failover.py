@@ -98,15 +98,21 @@ def test_failover_in_a_mixed_cluster():
                 assert c.call("CLUSTER", "FAILOVER") == b"+OK\r\n"
             wait_until(lambda r=replica: "master" in me(r)["flags"], timeout=15, what="%s replica promoted" % kind)
             wait_cluster_ok(nodes, timeout=20)
-        victims = []
         for kind in ("ours", "redis"):
-            master = next(n for n in nodes if n.kind == kind and "master" in me(n)["flags"] and me(n)["slots"]
-                          and n not in victims)
-            victims.append(master)
-        for v in victims:
-            heir_id = next(e["id"] for e in cluster_nodes(v.port) if e["master"] == me(v)["id"]
-                           and "fail" not in e["flags"])
-            heir = next(n for n in nodes if n.proc.poll() is None and me(n)["id"] == heir_id)
+            # a master of this kind with slots and a live replica in its own view (after the earlier
+            # failovers and kill, the views may need a moment to agree again)
+            def victim_and_heir(kind=kind):
+                if not views_agree(nodes):
+                    return None
+                for n in nodes:
+                    if n.proc.poll() is None and n.kind == kind and "master" in me(n)["flags"] and me(n)["slots"]:
+                        ids = [e["id"] for e in cluster_nodes(n.port) if e["master"] == me(n)["id"]
+                               and "fail" not in e["flags"]]
+                        heirs = [h for h in nodes if h.proc.poll() is None and me(h)["id"] in ids]
+                        if heirs:
+                            return n, heirs[0]
+                return None
+            v, heir = wait_until(victim_and_heir, timeout=20, what="a %s master with a live replica" % kind)
             if not synced(heir):
                 wait_until(lambda h=heir: synced(h), timeout=20, what="heir synced")
             v.kill()
