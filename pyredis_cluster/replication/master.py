@@ -537,6 +537,9 @@ class MasterSide:
                     r.close()
                     continue
                 r.repl_start_on_ack = True  # its stream starts with its first REPLCONF ACK
+                if getattr(r, "repl_acked_in_sync", False):  # (which came before the child was reaped)
+                    r.repl_acked_in_sync = False
+                    self._start_stream(r)
             else:
                 try:
                     f = open(node.persistence.rdb_path, "rb")
@@ -642,6 +645,11 @@ class MasterSide:
             p = getattr(self.node, "persistence", None)
             if client.repl_state == WAIT_BGSAVE_END and p is not None and p.child_type == "rdb":
                 p.check_child_done()
+            if client.repl_state == WAIT_BGSAVE_END:
+                # the replica has loaded the snapshot (it ACKs only then) but the child is not reaped
+                # yet: this ACK is the one its stream waits for (else the stream would wait for the
+                # next one, a second later)
+                client.repl_acked_in_sync = True
             if client.repl_start_on_ack and client.repl_state == REPL_STATE_ONLINE:
                 self._start_stream(client)
             self._check_waiting()
